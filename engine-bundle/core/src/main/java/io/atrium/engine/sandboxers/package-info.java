@@ -1,0 +1,2 @@
+/** Dispatch from runtime handlers to sandboxer services, gated across bundle swaps. */
+package io.atrium.engine.sandboxers;
