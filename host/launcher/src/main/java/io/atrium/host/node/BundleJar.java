@@ -1,0 +1,55 @@
+package io.atrium.host.node;
+
+import io.atrium.host.admin.AdminException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
+import java.util.zip.ZipException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.Version;
+
+/** A bundle jar checked before the framework sees it: a readable jar with an OSGi identity. */
+record BundleJar(Path path, String symbolicName, Version version, boolean fragment) {
+
+    static BundleJar read(Path path) {
+        if (!Files.isRegularFile(path)) {
+            throw AdminException.invalid(path + ": no such file");
+        }
+        Manifest mf;
+        try (JarFile jar = new JarFile(path.toFile(), false)) {
+            mf = jar.getManifest();
+            // Touch every entry: a truncated or corrupt jar fails here rather than half-way into the framework.
+            var entries = jar.entries();
+            while (entries.hasMoreElements()) {
+                try (var in = jar.getInputStream(entries.nextElement())) {
+                    in.transferTo(java.io.OutputStream.nullOutputStream());
+                }
+            }
+        } catch (NoSuchFileException e) {
+            throw AdminException.invalid(path + ": no such file");
+        } catch (ZipException e) {
+            throw AdminException.invalid(path + " is not a jar file (" + e.getMessage() + ")");
+        } catch (IOException | SecurityException e) {
+            throw AdminException.invalid(path + " cannot be read as a jar: " + e.getMessage());
+        }
+        if (mf == null) {
+            throw AdminException.invalid(path + " has no META-INF/MANIFEST.MF: not an OSGi bundle");
+        }
+        String bsn = mf.getMainAttributes().getValue(Constants.BUNDLE_SYMBOLICNAME);
+        if (bsn == null || bsn.isBlank()) {
+            throw AdminException.invalid(path + " has no Bundle-SymbolicName: not an OSGi bundle");
+        }
+        bsn = bsn.split(";", 2)[0].trim();
+        Version v;
+        try {
+            v = Version.parseVersion(mf.getMainAttributes().getValue(Constants.BUNDLE_VERSION));
+        } catch (IllegalArgumentException e) {
+            throw AdminException.invalid(path + " has an invalid Bundle-Version: " + e.getMessage());
+        }
+        boolean fragment = mf.getMainAttributes().getValue(Constants.FRAGMENT_HOST) != null;
+        return new BundleJar(path, bsn, v, fragment);
+    }
+}
