@@ -9,6 +9,8 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // Must be set before anything touches java.util.logging.
+        System.setProperty("java.util.logging.manager", "io.atrium.host.cli.NodeLogManager");
         int code = AtriumCommand.commandLine().execute(args);
         if (code != 0 || !AtriumCommand.isRun(args)) {
             System.exit(code);

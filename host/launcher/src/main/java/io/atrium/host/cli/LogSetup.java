@@ -15,7 +15,11 @@ final class LogSetup {
     }
 
     static void install() {
-        LogManager.getLogManager().reset();
+        if (LogManager.getLogManager() instanceof NodeLogManager m) {
+            m.reallyReset();
+        } else {
+            LogManager.getLogManager().reset();
+        }
         Logger root = Logger.getLogger("");
         Handler h = new ConsoleHandler();
         h.setLevel(Level.ALL);

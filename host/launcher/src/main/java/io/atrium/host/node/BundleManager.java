@@ -292,6 +292,29 @@ public final class BundleManager {
                 }
                 sleep(50);
             }
+            String dead = notObtainable(b, expectedSandboxers);
+            if (dead != null) {
+                return "version " + b.getVersion() + " registered sandboxer '" + dead
+                        + "' but it could not be activated (see the node log)";
+            }
+        }
+        return null;
+    }
+
+    /** Declarative Services activates lazily; getting the service proves activation works. */
+    private String notObtainable(Bundle b, Set<String> names) {
+        ServiceReference<?>[] refs = b.getRegisteredServices();
+        if (refs == null) {
+            return null;
+        }
+        for (ServiceReference<?> r : refs) {
+            if (r.getProperty(SANDBOXER_NAME) instanceof String n && names.contains(n)) {
+                Object service = context.getService(r);
+                if (service == null) {
+                    return n;
+                }
+                context.ungetService(r);
+            }
         }
         return null;
     }
