@@ -15,7 +15,11 @@ public final class Orphans {
     private Orphans() {
     }
 
-    /** Returns the orphan's pid once its shell parent has exited and been reaped by java.lang.Process. */
+    /**
+     * Returns the orphan's pid once its shell parent has exited and been reaped by java.lang.Process.
+     * The command should outlive the shell (e.g. start with a short sleep): a shell reaps background jobs
+     * that end before it does.
+     */
     public static int spawn(String command) throws IOException, InterruptedException {
         Process sh = new ProcessBuilder("sh", "-c", "(" + command + ") </dev/null >/dev/null 2>&1 & echo $!")
                 .redirectErrorStream(true).start();
