@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Atrium needs. `--tests` adds what the test suite uses.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+node_pkgs=(openjdk-17-jdk-headless maven runc iproute2 util-linux e2fsprogs containernetworking-plugins iptables)
+test_pkgs=(busybox-static docker-registry skopeo umoci python3 ca-certificates)
+pkgs=("${node_pkgs[@]}")
+if [ "${1:-}" = "--tests" ]; then pkgs+=("${test_pkgs[@]}"); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: ${missing[*]} (run as root to install them)" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
