@@ -48,6 +48,10 @@ public interface LibC extends Library {
 
     int close(int fd) throws LastErrorException;
 
+    int mkdir(String path, int mode) throws LastErrorException;
+
+    int rmdir(String path) throws LastErrorException;
+
     long read(int fd, Pointer buf, long count) throws LastErrorException;
 
     long write(int fd, Pointer buf, long count) throws LastErrorException;

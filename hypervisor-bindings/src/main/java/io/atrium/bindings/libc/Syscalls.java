@@ -114,6 +114,24 @@ public class Syscalls {
         }
     }
 
+    /** mkdir(2). */
+    public void mkdir(Path path, int mode) throws ErrnoException {
+        try {
+            libc.mkdir(path.toString(), mode);
+        } catch (LastErrorException e) {
+            throw new ErrnoException(e.getErrorCode(), "mkdir", path.toString(), "0" + Integer.toOctalString(mode));
+        }
+    }
+
+    /** rmdir(2); on cgroupfs EBUSY means tasks or child cgroups remain. */
+    public void rmdir(Path path) throws ErrnoException {
+        try {
+            libc.rmdir(path.toString());
+        } catch (LastErrorException e) {
+            throw new ErrnoException(e.getErrorCode(), "rmdir", path.toString());
+        }
+    }
+
     /** statfs(2). */
     public StatFs statfs(Path path) throws ErrnoException {
         Objects.requireNonNull(path, "path");
