@@ -11,16 +11,18 @@ import java.nio.file.Path;
  * and lsetxattr (any namespace, never through a symlink). Loaded on first use, so a node that
  * never meets such an entry never loads JNA.
  */
-final class Syscalls {
+public final class Syscalls {
 
-    static final int S_IFIFO = 0010000;
-    static final int S_IFCHR = 0020000;
-    static final int S_IFBLK = 0060000;
+    public static final int S_IFIFO = 0010000;
+    public static final int S_IFCHR = 0020000;
+    public static final int S_IFBLK = 0060000;
 
     private interface LibC extends Library {
         int mknod(String path, int mode, long dev) throws LastErrorException;
 
         int lsetxattr(String path, String name, byte[] value, long size, int flags) throws LastErrorException;
+
+        long lgetxattr(String path, String name, byte[] value, long size) throws LastErrorException;
     }
 
     private static final class Holder {
@@ -35,7 +37,7 @@ final class Syscalls {
         return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
     }
 
-    static void mknod(Path path, int mode, long major, long minor) throws IOException {
+    public static void mknod(Path path, int mode, long major, long minor) throws IOException {
         try {
             Holder.C.mknod(path.toString(), mode, makedev(major, minor));
         } catch (LastErrorException e) {
@@ -43,11 +45,25 @@ final class Syscalls {
         }
     }
 
-    static void lsetxattr(Path path, String name, byte[] value) throws IOException {
+    public static void lsetxattr(Path path, String name, byte[] value) throws IOException {
         try {
             Holder.C.lsetxattr(path.toString(), name, value, value.length, 0);
         } catch (LastErrorException e) {
             throw new IOException("lsetxattr " + path + " " + name + " failed: errno " + e.getErrorCode(), e);
+        }
+    }
+
+    /** The xattr's value, or null when the file does not have it. */
+    public static byte[] lgetxattr(Path path, String name) throws IOException {
+        byte[] buf = new byte[256];
+        try {
+            long n = Holder.C.lgetxattr(path.toString(), name, buf, buf.length);
+            return java.util.Arrays.copyOf(buf, (int) n);
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == 61 /* ENODATA */ || e.getErrorCode() == 95 /* ENOTSUP */) {
+                return null;
+            }
+            throw new IOException("lgetxattr " + path + " " + name + " failed: errno " + e.getErrorCode(), e);
         }
     }
 }
