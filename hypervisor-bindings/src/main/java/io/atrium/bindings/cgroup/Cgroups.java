@@ -18,6 +18,11 @@ public final class Cgroups {
      * v2 when the unified hierarchy is the only one (cgroup2 mounted, no v1 controller hierarchies);
      * v1 when controllers are mounted per hierarchy (legacy or hybrid).
      */
+    public static CgroupController detect() throws IOException {
+        return detect(new Syscalls());
+    }
+
+    /** {@link #detect()} with the given syscall wrapper. */
     public static CgroupController detect(Syscalls sys) throws IOException {
         return detect(sys, MountInfo.current());
     }
