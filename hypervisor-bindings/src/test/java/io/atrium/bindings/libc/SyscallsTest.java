@@ -98,7 +98,7 @@ class SyscallsTest {
 
     @Test
     void waitidByPidAndByPidfdCollectsOrphanedChildren() throws Exception {
-        int a = Orphans.spawn("sleep 0.2; exit 7");
+        int a = Orphans.spawn("sleep 0.5; exit 7");
         Optional<ChildState> sa = SYS.waitid(Wait.P_PID, a, Wait.WEXITED);
         assertEquals(new ChildState(a, 0, Wait.CLD_EXITED, 7), sa.orElseThrow());
 

@@ -45,7 +45,7 @@ class ProcessReaperTest {
 
     @Test
     void reparentedGrandchildIsReapedWithItsExitCode() throws Exception {
-        int pid = Orphans.spawn("sleep 0.3; exit 3");
+        int pid = Orphans.spawn("sleep 0.5; exit 3");
         ProcStat st = ProcStat.read(pid).orElseThrow();
         assertEquals(sys.getpid(), st.ppid(), "reparented to the subreaper JVM");
         Instant before = Instant.now();
@@ -73,7 +73,7 @@ class ProcessReaperTest {
 
     @Test
     void alreadyExitedZombieIsCollected() throws Exception {
-        int pid = Orphans.spawn("sleep 0.1; exit 5");
+        int pid = Orphans.spawn("sleep 0.5; exit 5");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         ProcStat st;
         do {
@@ -91,7 +91,7 @@ class ProcessReaperTest {
         List<CompletableFuture<ExitEvent>> watched = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             jdkChildren.add(new ProcessBuilder("sh", "-c", "sleep 0.2; exit " + (10 + i)).start());
-            watched.add(reaper.watch(Orphans.spawn("sleep 0.2; exit " + (20 + i))));
+            watched.add(reaper.watch(Orphans.spawn("sleep 0.5; exit " + (20 + i))));
         }
         for (int i = 0; i < 6; i++) {
             assertTrue(jdkChildren.get(i).waitFor(10, TimeUnit.SECONDS));
@@ -102,7 +102,7 @@ class ProcessReaperTest {
 
     @Test
     void adoptedStrangerIsObservedWithUnknownStatus() throws Exception {
-        Process parent = Orphans.spawnWithLivingParent("sleep 0.3; exit 4");
+        Process parent = Orphans.spawnWithLivingParent("sleep 0.5; exit 4");
         int pid = Orphans.readPid(parent);
         assertEquals(parent.pid(), ProcStat.read(pid).orElseThrow().ppid());
         assertTrue(assertThrows(ErrnoException.class, () -> reaper.watch(pid)).is(Errno.ECHILD));
@@ -115,7 +115,7 @@ class ProcessReaperTest {
 
     @Test
     void adoptedOwnChildStillGetsItsStatus() throws Exception {
-        int pid = Orphans.spawn("sleep 0.2; exit 9");
+        int pid = Orphans.spawn("sleep 0.5; exit 9");
         ExitEvent ev = reaper.adopt(pid).get(10, TimeUnit.SECONDS);
         assertTrue(ev.adopted());
         assertEquals(new ExitStatus.Exited(9), ev.status());
@@ -129,13 +129,13 @@ class ProcessReaperTest {
         reaper.addListener(e -> {
             throw new IllegalStateException("a failing listener must not stop the others");
         });
-        int a = Orphans.spawn("sleep 0.1; exit 1");
-        int b = Orphans.spawn("sleep 0.1; exit 2");
+        int a = Orphans.spawn("sleep 0.5; exit 1");
+        int b = Orphans.spawn("sleep 0.5; exit 2");
         reaper.watch(a).get(10, TimeUnit.SECONDS);
         reaper.watch(b).get(10, TimeUnit.SECONDS);
         assertEquals(List.of(a, b), seen.stream().map(ExitEvent::pid).sorted().toList());
         reaper.removeListener(l);
-        reaper.watch(Orphans.spawn("sleep 0.1; exit 0")).get(10, TimeUnit.SECONDS);
+        reaper.watch(Orphans.spawn("sleep 0.5; exit 0")).get(10, TimeUnit.SECONDS);
         assertEquals(2, seen.size());
     }
 
