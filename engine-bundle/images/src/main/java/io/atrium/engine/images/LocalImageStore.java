@@ -83,7 +83,7 @@ public final class LocalImageStore implements ImageStore {
         });
         RegistryClient client = new RegistryClient(registryConfig, TrustStores.context(registryConfig.caFiles()));
         this.puller = new ImagePuller(client, content, layers, index, catalog, leases, pool, Platforms.host());
-        this.importer = new ArchiveImporter(content, layers, index, catalog, leases, Platforms.host());
+        this.importer = new ArchiveImporter(content, layers, index, catalog, leases, Platforms.host(), layout.ingest());
     }
 
     static Path rootOf(BundleContext context) {

@@ -124,7 +124,7 @@ public final class ContentStore {
     public void clearIngest() throws IOException {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout.ingest())) {
             for (Path p : ds) {
-                Files.deleteIfExists(p);
+                io.atrium.engine.images.unpack.Tree.delete(p);
             }
         }
     }

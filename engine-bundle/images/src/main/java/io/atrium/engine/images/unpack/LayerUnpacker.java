@@ -152,6 +152,10 @@ public final class LayerUnpacker {
     }
 
     /** Splits an entry name into safe components, refusing absolute names and any "..". */
+    public static List<String> safeComponents(String name) {
+        return components(name);
+    }
+
     static List<String> components(String name) {
         if (name.startsWith("/")) {
             throw refuse("entry '" + name + "' has an absolute path");
