@@ -12,7 +12,7 @@ while IFS= read -r f; do
   get() { echo "$line" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
   tests=$((tests + $(get tests))); failures=$((failures + $(get failures)))
   errors=$((errors + $(get errors))); skipped=$((skipped + $(get skipped)))
-done < <(find . -path '*/target/surefire-reports/TEST-*.xml' -not -path './.git/*')
+done < <(find . \( -path '*/target/surefire-reports/TEST-*.xml' -o -path '*/target/failsafe-reports/TEST-*.xml' \) -not -path './.git/*')
 failed=$((failures + errors))
 passed=$((tests - failed - skipped))
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"

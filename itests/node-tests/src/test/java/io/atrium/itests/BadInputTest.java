@@ -85,9 +85,10 @@ class BadInputTest {
         a.putValue("Bundle-Version", "1.0.0");
         a.putValue("Import-Package", "io.atrium.nowhere");
         try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar), mf)) {
-            out.flush();
+            out.putNextEntry(new java.util.zip.ZipEntry("README.txt"));
+            out.write("needs a package nobody exports".getBytes());
         }
-        NodeProcess.Cli c = install(jar);
+        NodeProcess.Cli c = install(NodeProcess.TEST_SIGNER.signed(jar));
         assertEquals(1, c.exit());
         assertTrue(c.err().contains("io.atrium.nowhere"), c.err());
         assertFalse(Files.exists(node.root.resolve("bundle-store/io.atrium.fixture.needy/1.0.0.jar")), "no kept copy left");

@@ -121,12 +121,15 @@ class HotSwapTest {
         a.putValue("Bundle-Version", "9.0.0");
         a.putValue("Import-Package", "io.atrium.does.not.exist;version=\"[1,2)\"");
         try (OutputStream out = Files.newOutputStream(broken); JarOutputStream jar = new JarOutputStream(out, mf)) {
-            jar.flush();
+            jar.putNextEntry(new java.util.zip.ZipEntry("README.txt"));
+            jar.write("needs a package nobody exports".getBytes());
         }
+        Path signedBroken = NodeProcess.TEST_SIGNER.signed(broken);
         JsonNode load = underLoad(() -> {
-            NodeProcess.Cli c = node.cli("bundle", "update", "io.atrium.fixture.counter", broken.toString());
+            NodeProcess.Cli c = node.cli("bundle", "update", "io.atrium.fixture.counter", signedBroken.toString());
             assertEquals(1, c.exit());
             assertTrue(c.err().contains("io.atrium.does.not.exist"), "the reason names the missing import: " + c.err());
+            assertTrue(c.err().contains("nothing was changed"), "the gate refused it before touching v1: " + c.err());
         });
         assertEquals(0, load.path("failures").asLong(), load.toString());
         assertEquals("1.0.0", status().path("servedBy").asText());

@@ -43,17 +43,30 @@ final class NodeProcess implements AutoCloseable {
         this.log = dir.resolve("node.log");
     }
 
-    /** Unpacks a fresh node into a new world-traversable directory (so non-root tests can reach it). */
+    /**
+     * Unpacks a fresh node into a new world-traversable directory (so non-root tests can reach
+     * it) and makes it trust the test signer, the way a distributor adds its own key.
+     */
     static NodeProcess unpack() throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("atrium-node-");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return new NodeProcess(dir);
+        NodeProcess node = new NodeProcess(dir);
+        Files.copy(TEST_SIGNER.certificate(), node.home.resolve("conf/trusted-signers/itest-signer.pem"));
+        return node;
     }
 
-    static Path fixture(String module) {
+    /** The built fixture jar, unsigned. */
+    static Path unsignedFixture(String module) {
         Path target = Path.of(System.getProperty("atrium.fixtures")).resolve(module).resolve("target");
         return target.resolve("atrium-fixture-" + module + "-" + System.getProperty("atrium.version") + ".jar");
     }
+
+    /** The built fixture jar, signed by the test signer that every test node trusts. */
+    static Path fixture(String module) throws IOException, InterruptedException {
+        return TEST_SIGNER.signed(unsignedFixture(module));
+    }
+
+    static final TestSigner TEST_SIGNER = new TestSigner("CN=Atrium itest signer", 30);
 
     NodeProcess start(String... extraArgs) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(home.resolve("bin/atrium").toString(), "run", "--root", root.toString(),

@@ -108,6 +108,9 @@ public final class AtriumCommand {
         @Option(names = "--allow-downgrade", description = "Let update install a lower version.")
         boolean allowDowngrade;
 
+        @Option(names = "--dry-run", description = "For update: run every check (signature, state format, wiring) and change nothing.")
+        boolean dryRun;
+
         @Override
         public Integer call() throws Exception {
             List<String> a = new ArrayList<>(args);
@@ -119,6 +122,9 @@ public final class AtriumCommand {
             }
             if (allowDowngrade) {
                 a.add("--allow-downgrade");
+            }
+            if (dryRun) {
+                a.add("--dry-run");
             }
             return call("bundle", a);
         }

@@ -17,7 +17,7 @@ public record NodeConfig(Node node, Cri cri, Sandboxers sandboxers, Bundles bund
         node = node == null ? new Node(null, null, null, null, null) : node;
         cri = cri == null ? new Cri(null) : cri;
         sandboxers = sandboxers == null ? new Sandboxers(null, null, null) : sandboxers;
-        bundles = bundles == null ? new Bundles(null) : bundles;
+        bundles = bundles == null ? new Bundles(null, null, null) : bundles;
         properties = properties == null ? Map.of() : Map.copyOf(properties);
     }
 
@@ -68,13 +68,39 @@ public record NodeConfig(Node node, Cri cri, Sandboxers sandboxers, Bundles bund
         }
     }
 
-    /** @param deployPollMs how often the deploy directory is scanned */
-    public record Bundles(Long deployPollMs) {
+    /**
+     * @param deployPollMs how often the deploy directory is scanned
+     * @param trust what to do with bundles not signed by a trusted signer: strict, warn or off
+     * @param trustedSigners directory of PEM certificates whose signatures the node accepts;
+     *     default {@code <home>/conf/trusted-signers}
+     */
+    public record Bundles(Long deployPollMs, TrustMode trust, Path trustedSigners) {
         public Bundles {
             deployPollMs = deployPollMs == null ? 500L : deployPollMs;
             if (deployPollMs < 50 || deployPollMs > 60_000) {
                 throw new IllegalArgumentException("bundles.deploy_poll_ms must be between 50 and 60000, got " + deployPollMs);
             }
+            trust = trust == null ? TrustMode.STRICT : trust;
+        }
+    }
+
+    /** How bundle signatures are enforced. */
+    public enum TrustMode {
+        /** Unsigned, tampered or untrusted bundles are refused with the reason. */
+        STRICT,
+        /** They are installed, logged and flagged in {@code atrium bundle list}. */
+        WARN,
+        /** Signatures are not checked. */
+        OFF;
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public static TrustMode parse(String value) {
+            for (TrustMode m : values()) {
+                if (m.name().equalsIgnoreCase(value)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("bundles.trust must be one of strict, warn, off; got '" + value + "'");
         }
     }
 

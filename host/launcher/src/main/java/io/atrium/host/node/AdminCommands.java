@@ -65,7 +65,8 @@ final class AdminCommands implements AdminServer.Handler {
         return switch (op) {
             case "list" -> m.list();
             case "install" -> m.install(path(args, 1));
-            case "update" -> m.update(arg(args, 1, "NAME"), path(args, 2), args.contains("--allow-downgrade"));
+            case "update" -> m.update(arg(args, 1, "NAME"), path(args, 2), args.contains("--allow-downgrade"),
+                    args.contains("--dry-run"));
             case "rollback" -> m.rollback(arg(args, 1, "NAME"));
             case "uninstall" -> m.uninstall(arg(args, 1, "NAME"));
             case "start" -> m.start(arg(args, 1, "NAME"));

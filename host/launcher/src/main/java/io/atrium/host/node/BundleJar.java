@@ -12,7 +12,11 @@ import org.osgi.framework.Constants;
 import org.osgi.framework.Version;
 
 /** A bundle jar checked before the framework sees it: a readable jar with an OSGi identity. */
-record BundleJar(Path path, String symbolicName, Version version, boolean fragment) {
+record BundleJar(Path path, String symbolicName, Version version, boolean fragment, boolean singleton,
+        java.util.Set<Integer> stateFormats) {
+
+    /** Manifest header listing the persisted-state format versions a sandboxer bundle can read. */
+    static final String STATE_FORMATS_HEADER = "Atrium-State-Formats";
 
     static BundleJar read(Path path) {
         if (!Files.isRegularFile(path)) {
@@ -42,6 +46,7 @@ record BundleJar(Path path, String symbolicName, Version version, boolean fragme
         if (bsn == null || bsn.isBlank()) {
             throw AdminException.invalid(path + " has no Bundle-SymbolicName: not an OSGi bundle");
         }
+        boolean singleton = bsn.replace(" ", "").contains("singleton:=true");
         bsn = bsn.split(";", 2)[0].trim();
         Version v;
         try {
@@ -50,6 +55,18 @@ record BundleJar(Path path, String symbolicName, Version version, boolean fragme
             throw AdminException.invalid(path + " has an invalid Bundle-Version: " + e.getMessage());
         }
         boolean fragment = mf.getMainAttributes().getValue(Constants.FRAGMENT_HOST) != null;
-        return new BundleJar(path, bsn, v, fragment);
+        java.util.Set<Integer> formats = null;
+        String header = mf.getMainAttributes().getValue(STATE_FORMATS_HEADER);
+        if (header != null) {
+            formats = new java.util.TreeSet<>();
+            for (String f : header.split(",")) {
+                try {
+                    formats.add(Integer.parseInt(f.trim()));
+                } catch (NumberFormatException e) {
+                    throw AdminException.invalid(path + ": " + STATE_FORMATS_HEADER + " must list integers, got '" + header + "'");
+                }
+            }
+        }
+        return new BundleJar(path, bsn, v, fragment, singleton, formats);
     }
 }

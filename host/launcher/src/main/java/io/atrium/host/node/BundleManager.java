@@ -51,11 +51,41 @@ public final class BundleManager {
     private final Path store;
     private final ObjectMapper json = new ObjectMapper();
     private final Map<String, Path> coreJars = new LinkedHashMap<>();
+    private final BundleTrust trust;
+    private final Path sandboxerStateRoot;
+    private final Map<String, BundleTrust.Verdict> verdicts = new java.util.concurrent.ConcurrentHashMap<>();
+    private int probes;
 
-    BundleManager(BundleContext context, Path store) throws IOException {
+    BundleManager(BundleContext context, Path store, BundleTrust trust, Path sandboxerStateRoot) throws IOException {
         this.context = context;
         this.store = store;
+        this.trust = trust;
+        this.sandboxerStateRoot = sandboxerStateRoot;
         Files.createDirectories(store);
+    }
+
+    /** The trust verdict of a jar, cached by path, size and modification time. */
+    BundleTrust.Verdict verdict(Path jar) {
+        String key;
+        try {
+            key = jar.toAbsolutePath() + "|" + Files.size(jar) + "|" + Files.getLastModifiedTime(jar).toMillis();
+        } catch (IOException e) {
+            return new BundleTrust.Verdict("", "cannot read " + jar + ": " + e.getMessage());
+        }
+        return verdicts.computeIfAbsent(key, k -> trust.verify(jar));
+    }
+
+    /** Refuses (strict) or flags (warn) a jar whose signature is not trusted. */
+    private void admit(BundleJar jar) {
+        BundleTrust.Verdict v = verdict(jar.path());
+        if (v.trusted()) {
+            return;
+        }
+        String why = "bundle " + jar.symbolicName() + " " + jar.version() + " from " + jar.path() + ": " + v.problem();
+        if (trust.mode() == io.atrium.host.config.NodeConfig.TrustMode.STRICT) {
+            throw new AdminException("PERMISSION_DENIED", why + " (bundle trust is strict)");
+        }
+        LOG.warning("installing untrusted " + why + " (bundle trust is warn)");
     }
 
     /** Installs (or brings up to date) every bundle in the core directory, then starts them. */
@@ -78,6 +108,16 @@ public final class BundleManager {
             String location = CORE_PREFIX + jar.symbolicName();
             try {
                 Bundle b = context.getBundle(location);
+                boolean changes = b == null
+                        || (jar.version().compareTo(b.getVersion()) > 0 && history(jar.symbolicName()).size() <= 1);
+                if (changes) {
+                    try {
+                        admit(jar);
+                    } catch (AdminException e) {
+                        LOG.severe("core " + e.getMessage());
+                        continue;
+                    }
+                }
                 if (b == null) {
                     try (InputStream in = Files.newInputStream(p)) {
                         b = context.installBundle(location, in);
@@ -118,6 +158,7 @@ public final class BundleManager {
             row.put("version", b.getVersion().toString());
             row.put("state", stateName(b.getState()));
             row.put("source", source(b));
+            row.put("trust", trustOf(b));
             List<String> hist = history(b.getSymbolicName());
             row.put("rollback", hist.size() >= 2 ? versionOf(Path.of(hist.get(hist.size() - 2))) : "");
             Set<String> names = sandboxerNames(b);
@@ -129,8 +170,29 @@ public final class BundleManager {
         return rows;
     }
 
+    private String trustOf(Bundle b) {
+        if (trust.mode() == io.atrium.host.config.NodeConfig.TrustMode.OFF) {
+            return "unchecked";
+        }
+        Path jar = null;
+        List<String> hist = history(b.getSymbolicName());
+        if (!hist.isEmpty()) {
+            jar = Path.of(hist.get(hist.size() - 1));
+        } else if (b.getLocation().startsWith(CORE_PREFIX)) {
+            jar = coreJars.get(b.getSymbolicName());
+        } else if (b.getLocation().startsWith("file:")) {
+            jar = Path.of(java.net.URI.create(b.getLocation()));
+        }
+        if (jar == null || !Files.exists(jar)) {
+            return "unknown";
+        }
+        BundleTrust.Verdict v = verdict(jar);
+        return v.trusted() ? "signed" : "UNTRUSTED: " + v.problem();
+    }
+
     public synchronized Map<String, Object> install(Path path) {
         BundleJar jar = BundleJar.read(path);
+        admit(jar);
         if (find(jar.symbolicName()) != null) {
             throw new AdminException("ALREADY_EXISTS", "bundle " + jar.symbolicName() + " is already installed; use 'atrium bundle update "
                     + jar.symbolicName() + " " + path + "'");
@@ -162,7 +224,7 @@ public final class BundleManager {
         return describe(b);
     }
 
-    public synchronized Map<String, Object> update(String name, Path path, boolean allowDowngrade) {
+    public synchronized Map<String, Object> update(String name, Path path, boolean allowDowngrade, boolean dryRun) {
         Bundle b = require(name);
         BundleJar jar = BundleJar.read(path);
         if (!jar.symbolicName().equals(b.getSymbolicName())) {
@@ -171,6 +233,15 @@ public final class BundleManager {
         if (!allowDowngrade && jar.version().compareTo(b.getVersion()) < 0) {
             throw AdminException.failed(path + " has version " + jar.version() + ", lower than the installed "
                     + b.getVersion() + "; go back with 'atrium bundle rollback " + name + "'");
+        }
+        admit(jar);
+        checkStateFormats(b, jar);
+        checkResolves(jar);
+        if (dryRun) {
+            Map<String, Object> d = describe(b);
+            d.put("candidate", jar.version().toString());
+            d.put("result", "would update: signature, persisted-state format and wiring checks passed");
+            return d;
         }
         List<String> hist = new ArrayList<>(history(name));
         if (hist.isEmpty()) {
@@ -251,6 +322,69 @@ public final class BundleManager {
             throw AdminException.failed("bundle " + name + " did not stop: " + e.getMessage());
         }
         return describe(b);
+    }
+
+    /**
+     * The compatibility gate: the candidate must read every state format its sandboxers left on
+     * disk ({@code <root>/sandboxers/<name>/FORMAT}), as declared in its Atrium-State-Formats header.
+     */
+    private void checkStateFormats(Bundle b, BundleJar jar) {
+        if (jar.stateFormats() == null) {
+            return;
+        }
+        for (String sandboxer : sandboxerNames(b)) {
+            Path file = sandboxerStateRoot.resolve(sandboxer).resolve("FORMAT");
+            if (!Files.exists(file)) {
+                continue;
+            }
+            int onDisk;
+            try {
+                onDisk = Integer.parseInt(Files.readString(file).trim());
+            } catch (IOException | NumberFormatException e) {
+                throw AdminException.failed("cannot read the state format in " + file + ": " + e.getMessage());
+            }
+            if (!jar.stateFormats().contains(onDisk)) {
+                throw AdminException.failed(jar.symbolicName() + " " + jar.version() + " reads state formats "
+                        + jar.stateFormats() + ", but sandboxer '" + sandboxer + "' has format " + onDisk + " on disk ("
+                        + file + "); nothing was changed");
+            }
+        }
+    }
+
+    /**
+     * The wiring gate: installs the candidate beside the running version under a probe location,
+     * asks the framework to resolve it against what runs now, and removes it again. Nothing is
+     * started, so no component activates. Singletons cannot resolve beside their running
+     * version; for them the update's own revert is the safety net.
+     */
+    private void checkResolves(BundleJar jar) {
+        if (jar.singleton() || jar.fragment()) {
+            return;
+        }
+        Bundle probe;
+        try (InputStream in = Files.newInputStream(jar.path())) {
+            probe = context.installBundle("atrium:probe/" + jar.symbolicName() + "/" + (++probes), in);
+        } catch (BundleException | IOException e) {
+            throw AdminException.failed(jar.symbolicName() + " " + jar.version() + " cannot be installed: " + e.getMessage()
+                    + "; nothing was changed");
+        }
+        try {
+            FrameworkWiring fw = context.getBundle(0).adapt(FrameworkWiring.class);
+            if (!fw.resolveBundles(List.of(probe))) {
+                String reason = "its requirements are not met by the running node";
+                try {
+                    // Starting an unresolvable bundle fails with the resolver's explanation and does nothing else.
+                    probe.start(Bundle.START_TRANSIENT);
+                } catch (BundleException e) {
+                    reason = e.getMessage();
+                }
+                throw AdminException.failed(jar.symbolicName() + " " + jar.version() + " does not resolve against the running node: "
+                        + reason + "; nothing was changed");
+            }
+        } finally {
+            uninstallQuietly(probe);
+            refresh(List.of(probe));
+        }
     }
 
     /** Switches {@code b} to {@code jar}; if it does not come up, switches back to {@code fallback}. */

@@ -50,6 +50,11 @@ public final class Node implements AutoCloseable {
         return config.node().deploy() != null ? config.node().deploy() : home.resolve("deploy");
     }
 
+    public Path trustedSignersDir() {
+        return config.bundles().trustedSigners() != null ? config.bundles().trustedSigners()
+                : home.resolve("conf/trusted-signers");
+    }
+
     public Instant startedAt() {
         return startedAt;
     }
@@ -74,7 +79,11 @@ public final class Node implements AutoCloseable {
         framework = new Felix(frameworkProperties());
         framework.init();
         framework.start();
-        bundles = new BundleManager(framework.getBundleContext(), root.resolve("bundle-store"));
+        BundleTrust trust = new BundleTrust(config.bundles().trust(), trustedSignersDir());
+        bundles = new BundleManager(framework.getBundleContext(), root.resolve("bundle-store"), trust,
+                root.resolve("sandboxers"));
+        framework.getBundleContext().registerService(org.osgi.framework.hooks.resolver.ResolverHookFactory.class,
+                new DeployTrustHook(bundles, trust.mode()), null);
         bundles.installCore(bundlesDir());
         admin = new AdminServer(config.adminSocket(), new AdminCommands(this));
         admin.start();
@@ -87,6 +96,8 @@ public final class Node implements AutoCloseable {
         NodeConfig.Node n = config.node();
         p.put(Constants.FRAMEWORK_STORAGE, n.root().resolve("felix-cache").toString());
         p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, HOST_EXPORTS);
+        // The update gate resolves a candidate beside the running version of the same bundle.
+        p.put(Constants.FRAMEWORK_BSNVERSION, Constants.FRAMEWORK_BSNVERSION_MULTIPLE);
         // JDK-internal packages some libraries probe for (Unsafe, jdk.net); boot delegation avoids
         // a wiring failure when they are present and is harmless when they are not.
         p.put(Constants.FRAMEWORK_BOOTDELEGATION, "sun.*,com.sun.*,jdk.*");
