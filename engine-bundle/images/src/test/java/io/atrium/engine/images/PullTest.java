@@ -37,6 +37,7 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -162,6 +163,55 @@ class PullTest {
             store.remove(r.id());
             ImageRecord again = store.pull(ref, new RegistryAuth(null, null, null, null, RegistryProxy.TOKEN), PullListener.NONE);
             assertEquals(r.id(), again.id());
+        }
+    }
+
+    @Test
+    void basicAuthAndIdentityToken() throws Exception {
+        try (RegistryProxy proxy = new RegistryProxy(registry.url())) {
+            proxy.user = "bob";
+            proxy.password = "pw";
+            proxy.basicOnly = true;
+            ImageReference ref = ImageReference.parse(proxy.host() + "/test/busybox:1.0");
+            assertEquals(Reason.UNAUTHENTICATED, assertThrows(ImageException.class, () -> store.pull(ref, null, PullListener.NONE)).reason());
+            String auth = java.util.Base64.getEncoder().encodeToString("bob:pw".getBytes());
+            assertEquals(busybox.config().digest(), store.pull(ref, new RegistryAuth(null, null, auth, null, null), PullListener.NONE).id());
+            store.remove(busybox.config().digest());
+
+            proxy.basicOnly = false;
+            proxy.user = null;
+            proxy.identityToken = "refresh-me";
+            ImageException bad = assertThrows(ImageException.class,
+                    () -> store.pull(ref, new RegistryAuth(null, null, null, "stale", null), PullListener.NONE));
+            assertEquals(Reason.UNAUTHENTICATED, bad.reason(), bad.getMessage());
+            assertEquals(busybox.config().digest(), store.pull(ref, new RegistryAuth(null, null, null, "refresh-me", null), PullListener.NONE).id());
+        }
+    }
+
+    @Test
+    void httpsMirrorTrustedThroughConfiguredCa(@TempDir Path tls) throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/openssl")), "openssl not installed");
+        Path key = tls.resolve("key.pem");
+        Path cert = tls.resolve("cert.pem");
+        Process p = new ProcessBuilder("/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                "-keyout", key.toString(), "-out", cert.toString(), "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+                .redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        assertEquals(0, p.waitFor());
+        Path dir = Files.createDirectories(tls.resolve("registry"));
+        try (TestRegistry secure = new TestRegistry(dir, cert, key)) {
+            secure.pushVia(busybox, "test/busybox", "1.0");
+            Map<String, List<URI>> mirrors = Map.of("secure.example.com", List.of(URI.create("https://" + secure.host())));
+            store.close();
+            store = new LocalImageStore(root, new RegistryConfig(mirrors, Set.of(), List.of(), false, 2, 1, Duration.ofMillis(10),
+                    Duration.ofSeconds(5)), UnpackLimits.DEFAULTS);
+            ImageReference ref = ImageReference.parse("secure.example.com/test/busybox:1.0");
+            ImageException untrusted = assertThrows(ImageException.class, () -> store.pull(ref, null, PullListener.NONE));
+            assertEquals(Reason.UNAVAILABLE, untrusted.reason(), untrusted.getMessage());
+            store.close();
+            store = new LocalImageStore(root, new RegistryConfig(mirrors, Set.of(), List.of(cert), false, 2, 1, Duration.ofMillis(10),
+                    Duration.ofSeconds(5)), UnpackLimits.DEFAULTS);
+            assertEquals(busybox.config().digest(), store.pull(ref, null, PullListener.NONE).id());
         }
     }
 

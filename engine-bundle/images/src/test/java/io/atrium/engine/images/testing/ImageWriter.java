@@ -180,11 +180,15 @@ public final class ImageWriter {
     }
 
     public static void push(String registryUrl, String repo, String tag, Image image) throws Exception {
-        pushBlob(registryUrl, repo, image.config());
+        push(registryUrl, repo, tag, image, HTTP);
+    }
+
+    public static void push(String registryUrl, String repo, String tag, Image image, HttpClient http) throws Exception {
+        pushBlob(registryUrl, repo, image.config(), http);
         for (Layer l : image.layers()) {
-            pushBlob(registryUrl, repo, l.blob());
+            pushBlob(registryUrl, repo, l.blob(), http);
         }
-        pushManifest(registryUrl, repo, tag, image.manifest());
+        pushManifest(registryUrl, repo, tag, image.manifest(), http);
     }
 
     public static void pushIndex(String registryUrl, String repo, String tag, Blob index, List<Image> images) throws Exception {
@@ -195,14 +199,18 @@ public final class ImageWriter {
     }
 
     public static void pushBlob(String registryUrl, String repo, Blob blob) throws Exception {
-        HttpResponse<String> start = HTTP.send(HttpRequest.newBuilder(URI.create(registryUrl + "/v2/" + repo + "/blobs/uploads/"))
+        pushBlob(registryUrl, repo, blob, HTTP);
+    }
+
+    static void pushBlob(String registryUrl, String repo, Blob blob, HttpClient http) throws Exception {
+        HttpResponse<String> start = http.send(HttpRequest.newBuilder(URI.create(registryUrl + "/v2/" + repo + "/blobs/uploads/"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         if (start.statusCode() != 202) {
             throw new IOException("upload start: HTTP " + start.statusCode() + " " + start.body());
         }
         URI location = URI.create(registryUrl).resolve(start.headers().firstValue("Location").orElseThrow());
         String sep = location.getRawQuery() == null ? "?" : "&";
-        HttpResponse<String> put = HTTP.send(HttpRequest.newBuilder(URI.create(location + sep + "digest=" + blob.digest()))
+        HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(location + sep + "digest=" + blob.digest()))
                 .header("Content-Type", "application/octet-stream")
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(blob.bytes())).build(), HttpResponse.BodyHandlers.ofString());
         if (put.statusCode() != 201) {
@@ -211,7 +219,11 @@ public final class ImageWriter {
     }
 
     public static void pushManifest(String registryUrl, String repo, String reference, Blob manifest) throws Exception {
-        HttpResponse<String> put = HTTP.send(HttpRequest.newBuilder(URI.create(registryUrl + "/v2/" + repo + "/manifests/" + reference))
+        pushManifest(registryUrl, repo, reference, manifest, HTTP);
+    }
+
+    static void pushManifest(String registryUrl, String repo, String reference, Blob manifest, HttpClient http) throws Exception {
+        HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(registryUrl + "/v2/" + repo + "/manifests/" + reference))
                 .header("Content-Type", manifest.mediaType())
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(manifest.bytes())).build(), HttpResponse.BodyHandlers.ofString());
         if (put.statusCode() != 201) {

@@ -36,6 +36,10 @@ public final class RegistryProxy implements AutoCloseable {
     public volatile long cutBlobsAfterBytes = -1;
     public volatile Runnable onCut = () -> { };
     public volatile int delayPerChunkMillis;
+    /** Ask for HTTP Basic on the registry itself instead of a bearer token. */
+    public volatile boolean basicOnly;
+    /** A refresh token the token endpoint accepts by POST (the identity-token flow). */
+    public volatile String identityToken;
 
     public RegistryProxy(String upstreamUrl) throws IOException {
         this.upstream = upstreamUrl;
@@ -64,6 +68,13 @@ public final class RegistryProxy implements AutoCloseable {
     }
 
     private void token(HttpExchange ex) throws IOException {
+        if (ex.getRequestMethod().equals("POST")) {
+            String form = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            boolean ok = identityToken != null && form.contains("grant_type=refresh_token")
+                    && form.contains("refresh_token=" + identityToken) && form.contains("scope=repository");
+            send(ex, ok ? 200 : 401, ok ? "{\"access_token\":\"" + TOKEN + "\"}" : "{\"error\":\"invalid_grant\"}");
+            return;
+        }
         String expected = "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
         String query = ex.getRequestURI().getRawQuery();
         if (!expected.equals(ex.getRequestHeaders().getFirst("Authorization")) || query == null || !query.contains("scope=repository")) {
@@ -76,7 +87,13 @@ public final class RegistryProxy implements AutoCloseable {
     private void forward(HttpExchange ex) throws IOException {
         try (ex) {
             String path = ex.getRequestURI().getRawPath();
-            if (user != null && !("Bearer " + TOKEN).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            String basic = "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+            if (basicOnly && !basic.equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+                ex.getResponseHeaders().add("WWW-Authenticate", "Basic realm=\"test-registry\"");
+                send(ex, 401, "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"basic auth required\"}]}");
+                return;
+            }
+            if (!basicOnly && (user != null || identityToken != null) && !("Bearer " + TOKEN).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
                 String repo = path.replaceFirst("^/v2/", "").replaceFirst("/(manifests|blobs)/.*$", "");
                 ex.getResponseHeaders().add("WWW-Authenticate", "Bearer realm=\"" + url() + "/token\",service=\"test-registry\",scope=\"repository:" + repo + ":pull\"");
                 send(ex, 401, "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}");

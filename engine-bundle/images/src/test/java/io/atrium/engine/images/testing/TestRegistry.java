@@ -21,9 +21,17 @@ public final class TestRegistry implements AutoCloseable {
     private Process process;
 
     public TestRegistry(Path dir) throws Exception {
+        this(dir, null, null);
+    }
+
+    private final boolean tls;
+
+    /** With a certificate and key the registry serves HTTPS only. */
+    public TestRegistry(Path dir, Path cert, Path key) throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(BINARY), "docker-registry not installed at " + BINARY + " (apt-get install docker-registry)");
         this.dir = dir;
         this.port = freePort();
+        this.tls = cert != null;
         Files.writeString(dir.resolve("config.yml"), """
                 version: 0.1
                 log:
@@ -35,7 +43,8 @@ public final class TestRegistry implements AutoCloseable {
                     enabled: true
                 http:
                   addr: 127.0.0.1:%d
-                """.formatted(dir.resolve("storage"), port));
+                """.formatted(dir.resolve("storage"), port)
+                + (cert == null ? "" : "  tls:\n    certificate: " + cert + "\n    key: " + key + "\n"));
         start();
     }
 
@@ -48,7 +57,7 @@ public final class TestRegistry implements AutoCloseable {
     public void start() throws Exception {
         process = new ProcessBuilder(BINARY.toString(), "serve", dir.resolve("config.yml").toString())
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("registry.log").toFile())).start();
-        HttpClient http = HttpClient.newHttpClient();
+        HttpClient http = tls ? HttpClient.newBuilder().sslContext(trustAll()).build() : HttpClient.newHttpClient();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
@@ -85,7 +94,32 @@ public final class TestRegistry implements AutoCloseable {
     }
 
     public String url() {
-        return "http://" + host();
+        return (tls ? "https://" : "http://") + host();
+    }
+
+    /** Pushes over TLS without verifying: the test set the certificate up itself. */
+    public void pushVia(ImageWriter.Image image, String repo, String tag) throws Exception {
+        ImageWriter.push(url(), repo, tag, image, HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(trustAll()).build());
+    }
+
+    static javax.net.ssl.SSLContext trustAll() throws Exception {
+        javax.net.ssl.TrustManager[] all = {new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {
+            }
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {
+            }
+
+            @Override
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }};
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, all, null);
+        return ctx;
     }
 
     /** Where the registry keeps a blob's bytes (distribution's filesystem driver layout). */
