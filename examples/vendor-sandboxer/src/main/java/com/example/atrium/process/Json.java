@@ -86,6 +86,7 @@ final class Json {
                 return map;
             }
             if (c != ',') {
+                pos--;
                 throw error("expected ',' or '}'");
             }
         }
@@ -108,6 +109,7 @@ final class Json {
                 return list;
             }
             if (c != ',') {
+                pos--;
                 throw error("expected ',' or ']'");
             }
         }

@@ -383,6 +383,9 @@ public final class ProcessSandboxer implements Sandboxer {
     void deactivate() {
         lifecycle.writeLock().lock();
         try {
+            if (closed) {
+                return;
+            }
             closed = true;
         } finally {
             lifecycle.writeLock().unlock();
