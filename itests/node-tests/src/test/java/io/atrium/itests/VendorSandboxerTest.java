@@ -1,0 +1,216 @@
+package io.atrium.itests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The vendor path end to end: the out-of-tree example in {@code examples/vendor-sandboxer} is
+ * built with its own Maven build (its unit tests included), signed with a vendor key made here,
+ * and installed, updated and rolled back on a real node that trusts that key.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class VendorSandboxerTest {
+
+    private static final String BUNDLE = "com.example.atrium.process";
+
+    private final TestSigner vendor = new TestSigner("CN=Example Vendor test key, O=Example Corp", 2);
+    private Path work;
+    private Path v100;
+    private Path v110;
+    private Path v110Unsigned;
+    private NodeProcess node;
+    private String sandboxId;
+
+    @BeforeAll
+    void buildSignAndStartNode() throws Exception {
+        String version = System.getProperty("atrium.version");
+        Path repo = Path.of(System.getProperty("maven.repo.local", System.getProperty("user.home") + "/.m2/repository"));
+        Path api = repo.resolve("io/atrium/atrium-sandbox-api/" + version + "/atrium-sandbox-api-" + version + ".jar");
+        assumeTrue(Files.isRegularFile(api), "the example builds offline against the installed Sandbox API, but " + api
+                + " is missing: run 'mvn -B install' for the Atrium build first");
+        Path example = Path.of(System.getProperty("atrium.fixtures")).resolve("../../examples/vendor-sandboxer").normalize();
+        assertTrue(Files.isRegularFile(example.resolve("pom.xml")), "example project not found at " + example);
+
+        work = Files.createTempDirectory("atrium-vendor-");
+        try {
+            // Build a copy, so the build writes nothing into the source tree and runs never collide.
+            Path project = copyTree(example, work.resolve("vendor-sandboxer"));
+            Path unsigned100 = build(project, "1.0.0", true);
+            v110Unsigned = build(project, "1.1.0", false);
+            v100 = vendor.signed(unsigned100);
+            v110 = vendor.signed(v110Unsigned);
+            node = NodeProcess.unpack();
+            Files.copy(vendor.certificate(), node.home.resolve("conf/trusted-signers/example-vendor.pem"));
+            node.start();
+        } catch (Exception | AssertionError e) {
+            cleanUp();
+            throw e;
+        }
+    }
+
+    @AfterAll
+    void cleanUp() throws Exception {
+        try {
+            if (node != null) {
+                node.close();
+            }
+        } finally {
+            if (work != null) {
+                deleteTree(work);
+            }
+        }
+    }
+
+    /** Runs the example's own Maven build, offline; returns the jar it made. */
+    private Path build(Path project, String revision, boolean withTests) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("mvn", "-B", "-q", "-o", "package", "-f", project.resolve("pom.xml").toString(),
+                "-Drevision=" + revision));
+        if (!withTests) {
+            cmd.add("-DskipTests"); // the 1.0.0 build already ran them on the same code
+        }
+        Path out = work.resolve("mvn-" + revision + ".log");
+        Process p = new ProcessBuilder(cmd).directory(project.toFile()).redirectErrorStream(true)
+                .redirectOutput(out.toFile()).start();
+        if (!p.waitFor(10, TimeUnit.MINUTES)) {
+            p.destroyForcibly().waitFor();
+            throw new AssertionError("the example build did not finish within 10 minutes: " + cmd);
+        }
+        assertEquals(0, p.exitValue(), "the example build failed: " + cmd + "\n" + Files.readString(out));
+        Path jar = project.resolve("target/process-sandboxer-" + revision + ".jar");
+        assertTrue(Files.isRegularFile(jar), "the example build made no " + jar);
+        Path kept = work.resolve(jar.getFileName());
+        Files.copy(jar, kept);
+        return kept;
+    }
+
+    private JsonNode processRow() throws IOException {
+        for (JsonNode row : node.admin("sandboxers")) {
+            if (row.path("name").asText().equals("process")) {
+                return row;
+            }
+        }
+        throw new AssertionError("no 'process' sandboxer: " + node.admin("sandboxers"));
+    }
+
+    private JsonNode podStatus() throws IOException {
+        return node.admin("probe", "status", "process", sandboxId);
+    }
+
+    @Test
+    @Order(1)
+    void theSignedBundleInstallsAndServesProcess() throws Exception {
+        NodeProcess.Cli c = node.cli("bundle", "install", v100.toString());
+        assertEquals(0, c.exit(), c.err() + "\n" + node.log());
+
+        NodeProcess.Cli listed = node.cli("sandboxers");
+        assertEquals(0, listed.exit(), listed.err());
+        assertTrue(listed.out().contains("process") && listed.out().contains("1.0.0") && listed.out().contains("active"),
+                "'atrium sandboxers' shows process 1.0.0 active:\n" + listed.out());
+        JsonNode row = processRow();
+        assertEquals("1.0.0", row.path("version").asText(), row.toString());
+        assertEquals("active", row.path("state").asText(), row.toString());
+        assertEquals(BUNDLE, row.path("bundle").asText(), row.toString());
+        assertTrue(row.path("technology").asText().contains("chroot"), row.toString());
+
+        assertTrue(node.admin("bundle", "list").toString().contains(BUNDLE), "listed as a bundle");
+        assertEquals("1", Files.readString(node.root.resolve("sandboxers/process/FORMAT")).trim(),
+                "the sandboxer marked its state format where the update gate reads it");
+    }
+
+    @Test
+    @Order(2)
+    void aPodCreatedThroughTheEngineIsServedByIt() throws Exception {
+        assertEquals(0, node.cli("bundle", "install", NodeProcess.fixture("probe").toString()).exit());
+        sandboxId = node.admin("probe", "create", "process", "web").asText();
+        JsonNode s = podStatus();
+        assertEquals("CREATED", s.path("state").asText(), s.toString());
+        assertEquals("1.0.0", s.path("servedBy").asText(), s.toString());
+        assertTrue(Files.exists(node.root.resolve("sandboxers/process/pods/" + sandboxId + ".json")), "persisted");
+    }
+
+    @Test
+    @Order(3)
+    void anUnsignedBuildIsRefused() throws Exception {
+        NodeProcess.Cli c = node.cli("bundle", "update", BUNDLE, v110Unsigned.toString());
+        assertNotEquals(0, c.exit());
+        assertTrue(c.err().contains("not signed"), c.err());
+        assertEquals("1.0.0", processRow().path("version").asText());
+    }
+
+    @Test
+    @Order(4)
+    void aDryRunChecksTheUpdateAndChangesNothing() throws Exception {
+        NodeProcess.Cli c = node.cli("bundle", "update", "--dry-run", BUNDLE, v110.toString());
+        assertEquals(0, c.exit(), c.err());
+        assertTrue(c.out().contains("would update"), c.out());
+        assertEquals("1.0.0", processRow().path("version").asText());
+        assertEquals("1.0.0", podStatus().path("servedBy").asText());
+    }
+
+    @Test
+    @Order(5)
+    void updateTo110ServesThePodCreatedBy100() throws Exception {
+        NodeProcess.Cli c = node.cli("bundle", "update", BUNDLE, v110.toString());
+        assertEquals(0, c.exit(), c.err() + "\n" + node.log());
+        assertEquals("1.1.0", processRow().path("version").asText());
+        assertEquals("active", processRow().path("state").asText());
+        JsonNode s = podStatus();
+        assertEquals("1.1.0", s.path("servedBy").asText(), s.toString());
+        assertEquals("1.0.0", s.path("createdBy").asText(), "state written by 1.0.0 re-adopted by 1.1.0: " + s);
+    }
+
+    @Test
+    @Order(6)
+    void rollbackReturnsTo100WithThePodIntact() throws Exception {
+        NodeProcess.Cli c = node.cli("bundle", "rollback", BUNDLE);
+        assertEquals(0, c.exit(), c.err());
+        assertEquals("1.0.0", processRow().path("version").asText());
+        JsonNode s = podStatus();
+        assertEquals("1.0.0", s.path("servedBy").asText(), s.toString());
+        assertEquals("CREATED", s.path("state").asText(), s.toString());
+    }
+
+    private static Path copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> walk = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                Path rel = from.relativize(p);
+                if (rel.getNameCount() > 0 && rel.getName(0).toString().equals("target")) {
+                    continue;
+                }
+                Path dest = to.resolve(rel.toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(dest);
+                } else {
+                    Files.copy(p, dest);
+                }
+            }
+        }
+        return to;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}
