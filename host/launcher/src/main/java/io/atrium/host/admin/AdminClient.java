@@ -48,9 +48,14 @@ public final class AdminClient {
             ArrayNode a = req.putArray("args");
             args.forEach(a::add);
             var out = Channels.newOutputStream(ch);
-            out.write(json.writeValueAsBytes(req));
-            out.write('\n');
-            out.flush();
+            try {
+                out.write(json.writeValueAsBytes(req));
+                out.write('\n');
+                out.flush();
+            } catch (IOException e) {
+                // The node may refuse (for example a non-root peer) before reading the request;
+                // its answer is still waiting to be read.
+            }
             BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
             String line;
             while ((line = in.readLine()) != null) {
