@@ -2,13 +2,17 @@ package io.atrium.host.node;
 
 import io.atrium.host.admin.AdminServer;
 import io.atrium.host.config.NodeConfig;
+import io.atrium.host.spi.ListeningSocket;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.logging.Logger;
 import org.apache.felix.framework.Felix;
 import org.osgi.framework.BundleException;
@@ -24,7 +28,9 @@ public final class Node implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(Node.class.getName());
     /** Packages of the host's class path that bundles may import (the system bundle exports them). */
-    static final String HOST_EXPORTS = "io.atrium.host.spi;version=\"1.0.0\"";
+    static final String HOST_EXPORTS = "io.atrium.host.spi;version=\"1.1.0\"";
+    /** The CRI socket's mode: owner and group (kubelet's) may connect, nobody else. */
+    private static final Set<PosixFilePermission> CRI_SOCKET_MODE = PosixFilePermissions.fromString("rw-rw----");
 
     private final NodeConfig config;
     private final Path home;
@@ -32,6 +38,7 @@ public final class Node implements AutoCloseable {
     private Framework framework;
     private BundleManager bundles;
     private AdminServer admin;
+    private LentSocket cri;
 
     public Node(NodeConfig config, Path home) {
         this.config = config;
@@ -76,9 +83,13 @@ public final class Node implements AutoCloseable {
         if (!Files.isDirectory(bundlesDir())) {
             throw new IOException("core bundles directory " + bundlesDir() + " does not exist");
         }
+        // bound before any bundle starts and closed only after the framework stopped, so updating
+        // the bundle serving it never makes a client's connect fail
+        cri = LentSocket.bind(ListeningSocket.CRI, config.criSocket(), CRI_SOCKET_MODE);
         framework = new Felix(frameworkProperties());
         framework.init();
         framework.start();
+        cri.register(framework.getBundleContext());
         BundleTrust trust = new BundleTrust(config.bundles().trust(), trustedSignersDir());
         bundles = new BundleManager(framework.getBundleContext(), root.resolve("bundle-store"), trust,
                 root.resolve("sandboxers"));
@@ -141,6 +152,10 @@ public final class Node implements AutoCloseable {
             }
             framework = null;
             LOG.info("node stopped");
+        }
+        if (cri != null) {
+            cri.close();
+            cri = null;
         }
     }
 
