@@ -124,7 +124,9 @@ class VendorSandboxerTest {
 
         NodeProcess.Cli listed = node.cli("sandboxers");
         assertEquals(0, listed.exit(), listed.err());
-        assertTrue(listed.out().contains("process") && listed.out().contains("1.0.0") && listed.out().contains("active"),
+        String line = listed.out().lines().filter(l -> l.startsWith("process ")).findFirst()
+                .orElseThrow(() -> new AssertionError("'atrium sandboxers' has no process row:\n" + listed.out()));
+        assertTrue(line.matches(".*\\b1\\.0\\.0\\b.*") && line.contains(" active "),
                 "'atrium sandboxers' shows process 1.0.0 active:\n" + listed.out());
         JsonNode row = processRow();
         assertEquals("1.0.0", row.path("version").asText(), row.toString());
