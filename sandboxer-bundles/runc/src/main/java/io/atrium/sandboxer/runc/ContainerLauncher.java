@@ -1,0 +1,251 @@
+package io.atrium.sandboxer.runc;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.atrium.bindings.ns.NamespaceType;
+import io.atrium.bindings.ns.PinnedNamespaces;
+import io.atrium.bindings.process.ProcStat;
+import io.atrium.sandbox.api.CreateTask;
+import io.atrium.sandbox.api.ExitStatus;
+import io.atrium.sandbox.api.SandboxException;
+import io.atrium.sandbox.api.SandboxException.Reason;
+import io.atrium.sandbox.api.Stdio.Endpoint;
+import io.atrium.sandbox.api.TaskStatus;
+import io.atrium.sandboxer.runc.OciSpecAdjuster.PodView;
+import io.atrium.sandboxer.runc.PersistedPod.PersistedContainer;
+import io.atrium.sandboxer.runc.PersistedPod.PersistedExec;
+import io.atrium.sandboxer.runc.RuncCli.ContainerState;
+import io.atrium.sandboxer.runc.RuncCli.StdioPaths;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+
+/**
+ * Brings a container (or exec) into being with runc and takes it apart again, leaving nothing behind
+ * on any failure path; also re-adopts containers an earlier instance or node left running.
+ */
+final class ContainerLauncher {
+    private static final Logger LOG = Logger.getLogger(ContainerLauncher.class.getName());
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+
+    /** How a launched process is handed to the exit watcher. */
+    @FunctionalInterface
+    interface Watcher {
+        void watch(RuncProcess process, int pid, boolean child);
+    }
+
+    private final RuncPod pod;
+    private final RuncEnvironment env;
+    private final Watcher watcher;
+
+    ContainerLauncher(RuncPod pod, RuncEnvironment env, Watcher watcher) {
+        this.pod = pod;
+        this.env = env;
+        this.watcher = watcher;
+    }
+
+    RuncContainer create(CreateTask req) {
+        String id = req.containerId();
+        if (!ID.matcher(id).matches()) {
+            throw SandboxException.invalid("container id must match " + ID + ": " + id);
+        }
+        ProcessStreams.check(req.stdio(), "container " + id);
+        Path bundle = pod.runDir().resolve("containers").resolve(id);
+        ObjectNode spec = env.specs().parse(req.ociSpecJson(), "container " + id);
+        Path rootfs = req.rootfs().isEmpty() ? null : bundle.resolve("rootfs");
+        env.specs().adjustContainer(spec, id, podView(), rootfs);
+        Path logPath = req.stdio().stdout() instanceof Endpoint.CriLog l ? l.path()
+                : req.stdio().stderr() instanceof Endpoint.CriLog l2 ? l2.path() : null;
+        RuncContainer c = new RuncContainer(id, bundle, logPath, env.clock().instant());
+        if (pod.containers().putIfAbsent(id, c) != null) {
+            throw new SandboxException(Reason.ALREADY_EXISTS, "container " + id + " exists in pod " + pod.id());
+        }
+        boolean created = false;
+        try {
+            Files.createDirectories(bundle);
+            pod.persist(); // recorded before anything is mounted or run, so a crash leaves it findable for cleanup
+            if (rootfs != null) {
+                c.rootfsMounted(true);
+                env.rootfs().mount(id, req.rootfs(), rootfs);
+            }
+            Files.writeString(bundle.resolve("config.json"), spec.toString(), StandardCharsets.UTF_8);
+            c.log(env.streams().openLog(req.stdio()));
+            StdioPaths stdio = env.streams().attach(c, req.stdio(), bundle, c.log(), threadName(id, ""));
+            Path pidFile = bundle.resolve("init.pid");
+            env.runc().create(id, bundle, pidFile, bundle.resolve("runc.log"), stdio);
+            int pid = readPid(pidFile, "container " + id);
+            c.created(pid);
+            watcher.watch(c, pid, true);
+            pod.persist();
+            created = true;
+            return c;
+        } catch (IOException e) {
+            throw new SandboxException(Reason.INTERNAL, "cannot create container " + id + ": " + e.getMessage(), e);
+        } finally {
+            if (!created) {
+                try {
+                    destroy(c);
+                } catch (RuntimeException cleanup) {
+                    LOG.log(Level.WARNING, "cleanup after failed create of " + id + " was incomplete", cleanup);
+                }
+                pod.containers().remove(id, c);
+                pod.persist();
+            }
+        }
+    }
+
+    long startExec(RuncContainer c, RuncExec e) {
+        synchronized (e) {
+            if (e.status() != TaskStatus.CREATED || e.pid() != 0) {
+                throw new SandboxException(Reason.FAILED_PRECONDITION, "exec " + e.execId() + " was started already");
+            }
+            e.created(-1); // claims the start; the real pid follows
+        }
+        boolean started = false;
+        try {
+            Files.createDirectories(e.dir());
+            Path process = e.dir().resolve("process.json");
+            Files.writeString(process, e.processJson(), StandardCharsets.UTF_8);
+            e.log(env.streams().openLog(e.stdio()));
+            StdioPaths stdio = env.streams().attach(e, e.stdio(), e.dir(), e.log(), threadName(c.containerId(), e.execId()));
+            Path pidFile = e.dir().resolve("exec.pid");
+            env.runc().exec(c.containerId(), process, pidFile, e.dir().resolve("runc.log"), stdio);
+            int pid = readPid(pidFile, "exec " + e.execId());
+            e.created(pid);
+            e.started();
+            watcher.watch(e, pid, true);
+            pod.persist();
+            started = true;
+            return pid;
+        } catch (IOException ex) {
+            throw new SandboxException(Reason.INTERNAL, "cannot start exec " + e.execId() + ": " + ex.getMessage(), ex);
+        } finally {
+            if (!started) {
+                e.detachStreams();
+                e.closeLog();
+                c.execs().remove(e.execId(), e);
+                PodTasks.deleteTree(e.dir());
+            }
+        }
+    }
+
+    /** Removes the container's runc state, processes, rootfs mounts, cgroup and bundle. Idempotent. */
+    void destroy(RuncContainer c) {
+        c.execs().values().forEach(RuncProcess::detachStreams);
+        c.execs().values().forEach(RuncProcess::closeLog);
+        c.detachStreams();
+        env.runc().deleteForce(c.containerId()); // kills the init if it still runs
+        if (c.pid() > 0) {
+            try {
+                c.exitFuture().get(10, TimeUnit.SECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                LOG.warning("container " + c.containerId() + " did not report its exit within 10s of runc delete");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        c.closeLog();
+        try {
+            env.rootfs().unmount(c.rootfs());
+            env.cgroups().removeEverywhere(pod.containerCgroup(c.containerId()));
+        } catch (IOException e) {
+            throw new SandboxException(Reason.INTERNAL, "cannot release container " + c.containerId() + ": "
+                    + e.getMessage(), e);
+        }
+        PodTasks.deleteTree(c.bundle());
+    }
+
+    /** Takes over a container recorded by an earlier instance (bundle update) or node (restart). */
+    void readopt(PersistedContainer pc) {
+        RuncContainer c = new RuncContainer(pc.id(), Path.of(pc.bundle()), pc.logPath() == null ? null : Path.of(pc.logPath()),
+                pc.createdAt());
+        c.startedAt(pc.startedAt());
+        c.rootfsMounted(pc.rootfsMounted());
+        pod.containers().put(pc.id(), c);
+        if (pc.exit() != null || pc.status() == TaskStatus.STOPPED) {
+            c.restore(TaskStatus.STOPPED, pc.pid(), pc.exit() != null ? pc.exit()
+                    : ExitStatus.unknown(env.clock().instant(), "exit not recorded"));
+            return;
+        }
+        Optional<ContainerState> runc = Optional.empty();
+        try {
+            runc = env.runc().state(pc.id());
+        } catch (SandboxException e) {
+            LOG.log(Level.WARNING, "runc state of " + pc.id() + " failed", e);
+        }
+        int pid = runc.map(ContainerState::pid).filter(p -> p > 0).orElse(pc.pid());
+        Optional<ProcStat> proc = procStat(pid);
+        boolean ourChild = proc.map(p -> p.ppid() == ProcessHandle.current().pid()).orElse(false);
+        boolean alive = runc.isPresent() && proc.isPresent()
+                && (!runc.get().status().equals("stopped") || ourChild); // our zombie still has its exit code
+        if (!alive) {
+            c.restore(TaskStatus.STOPPED, pid, ExitStatus.unknown(env.clock().instant(),
+                    "exited while no node was watching"));
+            return;
+        }
+        c.restore(switch (runc.get().status()) {
+            case "created" -> TaskStatus.CREATED;
+            case "paused", "pausing" -> TaskStatus.PAUSED;
+            default -> TaskStatus.RUNNING;
+        }, pid, null);
+        try {
+            c.log(c.logPath() == null ? null : new CriLogWriter(c.logPath(), env.clock()));
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot reopen log " + c.logPath() + " of " + pc.id(), e);
+        }
+        env.streams().reattach(c, c.bundle(), c.log(), threadName(pc.id(), ""));
+        watcher.watch(c, pid, ourChild);
+        for (PersistedExec pe : pc.execs()) {
+            // only the pid is left of an exec; watching it reaps it instead of leaving a zombie
+            Optional<ProcStat> ep = procStat(pe.pid());
+            if (ep.isPresent() && ep.get().ppid() == ProcessHandle.current().pid()) {
+                RuncExec e = new RuncExec(pc.id(), pe.execId(), "{}", io.atrium.sandbox.api.Stdio.NONE,
+                        c.bundle().resolve("execs").resolve(pe.execId()));
+                e.restore(TaskStatus.RUNNING, pe.pid(), null);
+                c.execs().put(pe.execId(), e);
+                watcher.watch(e, pe.pid(), true);
+            }
+        }
+    }
+
+    private PodView podView() {
+        PinnedNamespaces pins = pod.pins();
+        PersistedPod b = pod.base();
+        Path ipc = b.hostIpc() || pins == null ? null : pins.path(NamespaceType.IPC);
+        Path uts = b.hostNetwork() || pins == null ? null : pins.path(NamespaceType.UTS);
+        return new PodView(b.netnsPath() == null ? null : Path.of(b.netnsPath()), ipc, uts, pod.cgroup(), pod.hostsFile(),
+                pod.resolvConf(), pod.hostnameFile(), pod.shm(), b.sysctls());
+    }
+
+    private static Optional<ProcStat> procStat(int pid) {
+        if (pid <= 0) {
+            return Optional.empty();
+        }
+        try {
+            return ProcStat.read(pid);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static int readPid(Path pidFile, String what) throws IOException {
+        String s = Files.readString(pidFile).strip();
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            throw new SandboxException(Reason.INTERNAL, "runc wrote no pid for " + what + " (" + pidFile + ": '" + s + "')");
+        }
+    }
+
+    private static String threadName(String containerId, String execId) {
+        String shortId = containerId.length() > 12 ? containerId.substring(0, 12) : containerId;
+        return "atrium-runc-" + shortId + (execId.isEmpty() ? "" : "-" + execId);
+    }
+}

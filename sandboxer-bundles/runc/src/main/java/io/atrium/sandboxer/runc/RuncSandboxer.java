@@ -1,0 +1,343 @@
+package io.atrium.sandboxer.runc;
+
+import io.atrium.bindings.cgroup.CgroupStats;
+import io.atrium.bindings.cgroup.Cgroups;
+import io.atrium.bindings.libc.Mounts;
+import io.atrium.bindings.libc.Syscalls;
+import io.atrium.bindings.ns.PinMethod;
+import io.atrium.bindings.ns.PodNamespaces;
+import io.atrium.bindings.process.ProcessReaper;
+import io.atrium.sandbox.api.ExitStatus;
+import io.atrium.sandbox.api.NodePaths;
+import io.atrium.sandbox.api.Platform;
+import io.atrium.sandbox.api.SandboxException;
+import io.atrium.sandbox.api.SandboxException.Reason;
+import io.atrium.sandbox.api.SandboxMetrics;
+import io.atrium.sandbox.api.SandboxReady;
+import io.atrium.sandbox.api.SandboxSpec;
+import io.atrium.sandbox.api.SandboxState;
+import io.atrium.sandbox.api.SandboxStatus;
+import io.atrium.sandbox.api.SandboxUpdate;
+import io.atrium.sandbox.api.Sandboxer;
+import io.atrium.sandbox.api.SandboxerInfo;
+import io.atrium.sandbox.api.TaskEndpoint;
+import io.atrium.sandbox.api.TaskStatus;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.metatype.annotations.Designate;
+
+/**
+ * The runc sandboxer: every runc pod of the node, in the node's JVM.
+ *
+ * <p>A pod is pinned namespaces plus a pod cgroup — no pause container and no per-pod process.
+ * Containers are run by the {@code runc} binary with this sandboxer's own {@code --root}; the JVM is
+ * their subreaper and watches each by pid, so there is no shim either. Pods are persisted under
+ * {@link NodePaths#sandboxerState(String)} and re-adopted when an instance is constructed (after a
+ * bundle update or a node restart); {@link #close()} leaves every container running for the next one.
+ */
+@Component(service = Sandboxer.class, property = Sandboxer.NAME_PROPERTY + "=" + RuncSettings.NAME,
+        configurationPid = "io.atrium.sandboxer.runc")
+@Designate(ocd = RuncConfig.class)
+public final class RuncSandboxer implements Sandboxer, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(RuncSandboxer.class.getName());
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+
+    private final RuncSettings settings;
+    private final RuncEnvironment env;
+    private final PodBuilder builder;
+    private final String runcVersion;
+    private final Map<String, PodTasks> pods = new ConcurrentHashMap<>();
+    private final List<String> unreadable = new ArrayList<>();
+
+    @Activate
+    public RuncSandboxer(BundleContext context, RuncConfig config) throws IOException {
+        this(RuncSettings.from(new NodePaths(Path.of(context.getProperty(NodePaths.ROOT_PROPERTY)),
+                Path.of(context.getProperty(NodePaths.STATE_PROPERTY))), config));
+    }
+
+    /** Starts supervising and re-adopts every pod recorded in {@code settings.state()}. */
+    public RuncSandboxer(RuncSettings settings) throws IOException {
+        this.settings = settings;
+        Syscalls sys = new Syscalls();
+        Mounts mounts = new Mounts(sys);
+        RuncCli runc = new RuncCli(settings.runcBinary(), settings.runcRoot(), settings.runcTimeout());
+        this.runcVersion = runc.version(); // fails activation with a clear reason when runc is missing
+        Files.createDirectories(settings.runcRoot());
+        Files.createDirectories(settings.state());
+        ProcessReaper reaper = new ProcessReaper(sys);
+        reaper.start();
+        AtomicInteger threads = new AtomicInteger();
+        ExecutorService exits = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "atrium-runc-exit-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        var json = PodStore.mapper();
+        this.env = new RuncEnvironment(settings, runc, mounts,
+                new PodNamespaces(sys, mounts, settings.namespacePins(), PinMethod.THREAD),
+                new CgroupTree(Cgroups.detect(sys)), new RootfsMounts(mounts),
+                new ProcessStreams(new Fifos(), Clock.systemUTC()),
+                new OciSpecAdjuster(json, ownOomScoreAdj()), new PodStore(settings.state().resolve("pods")),
+                reaper, exits, Clock.systemUTC(), json);
+        this.builder = new PodBuilder(env);
+        readoptAll();
+    }
+
+    private void readoptAll() throws IOException {
+        for (Path file : env.store().files()) {
+            PersistedPod p;
+            try {
+                p = env.store().load(file);
+            } catch (IOException | RuntimeException e) {
+                // left untouched for a bundle that can read it; the rest of the node goes on
+                LOG.log(Level.SEVERE, "cannot re-adopt pod from " + file, e);
+                unreadable.add(file.getFileName() + ": " + e.getMessage());
+                continue;
+            }
+            RuncPod pod = new RuncPod(p, env.store());
+            pod.pins(builder.recoverPins(pod).orElse(null));
+            PodTasks tasks = new PodTasks(pod, env);
+            pods.put(p.id(), tasks);
+            p.containers().forEach(tasks::readopt);
+            boolean pinsLost = pod.pins() == null && !(p.hostIpc() && p.hostNetwork());
+            if (pinsLost && pod.state() != SandboxState.STOPPED) {
+                pod.state(SandboxState.NOT_READY); // the node rebooted: the namespaces are gone
+            } else {
+                pod.persist();
+            }
+            LOG.info("re-adopted pod " + p.id() + " (" + p.containers().size() + " containers, " + pod.state() + ")");
+        }
+    }
+
+    @Override
+    public String create(SandboxSpec spec) {
+        String id = spec.id();
+        if (!ID.matcher(id).matches()) {
+            throw SandboxException.invalid("sandbox id must match " + ID + ": " + id);
+        }
+        boolean hostNetwork = spec.netnsPath() == null || spec.namespaces().hostNetwork();
+        if (!hostNetwork && !Files.exists(spec.netnsPath())) {
+            throw SandboxException.invalid("pod " + id + ": network namespace " + spec.netnsPath() + " does not exist");
+        }
+        String parent = spec.cgroupParent() == null || spec.cgroupParent().isBlank() ? settings.defaultCgroupParent()
+                : RuncSettings.trimSlashes(spec.cgroupParent());
+        String hostname = hostNetwork ? nodeHostname()
+                : spec.hostname() != null && !spec.hostname().isBlank() ? spec.hostname()
+                : spec.name() != null && !spec.name().isBlank() ? spec.name() : id.substring(0, Math.min(12, id.length()));
+        PersistedPod base = new PersistedPod(id, spec.name(), spec.namespace(), hostname, Clock.systemUTC().instant(),
+                SandboxState.CREATED, null, hostNetwork ? null : spec.netnsPath().toString(), hostNetwork,
+                spec.namespaces().hostIpc(), parent.isEmpty() ? id : parent + "/" + id, true,
+                settings.podsRunDir().resolve(id).toString(), spec.sysctls(), List.of());
+        RuncPod pod = new RuncPod(base, env.store());
+        PodTasks tasks = new PodTasks(pod, env);
+        if (pods.putIfAbsent(id, tasks) != null) {
+            throw new SandboxException(Reason.ALREADY_EXISTS, "pod " + id + " exists");
+        }
+        boolean built = false;
+        try {
+            pod.persist(); // first, so that a crash half-way leaves a record shutdown can clean up from
+            builder.build(pod, spec);
+            built = true;
+            return id;
+        } catch (IOException e) {
+            throw new SandboxException(Reason.INTERNAL, "cannot create pod " + id + ": " + e.getMessage(), e);
+        } finally {
+            if (!built) {
+                try {
+                    builder.teardown(pod);
+                    env.store().delete(id);
+                } catch (IOException | RuntimeException cleanup) {
+                    LOG.log(Level.WARNING, "cleanup after failed create of pod " + id + " was incomplete", cleanup);
+                }
+                pods.remove(id, tasks);
+            }
+        }
+    }
+
+    @Override
+    public SandboxReady start(String sandboxId) {
+        PodTasks tasks = tasks0(sandboxId);
+        RuncPod pod = tasks.pod();
+        synchronized (pod) {
+            if (pod.state() == SandboxState.CREATED) {
+                pod.state(SandboxState.READY);
+            } else if (pod.state() != SandboxState.READY) {
+                throw new SandboxException(Reason.FAILED_PRECONDITION, "pod " + sandboxId + " is " + pod.state());
+            }
+        }
+        return new SandboxReady(sandboxId, new TaskEndpoint.InProcess(tasks), 0, pod.base().createdAt(),
+                Map.of("cgroup", pod.cgroup(), "runDir", pod.runDir().toString()));
+    }
+
+    @Override
+    public Platform platform(String sandboxId) {
+        tasks0(sandboxId);
+        return Platform.LINUX_AMD64;
+    }
+
+    @Override
+    public void stop(String sandboxId, Duration timeout) {
+        PodTasks tasks = tasks0(sandboxId);
+        tasks.stopAll(timeout == null ? Duration.ZERO : timeout);
+        if (tasks.pod().state() != SandboxState.STOPPED) {
+            tasks.pod().stopped(Clock.systemUTC().instant());
+        }
+    }
+
+    @Override
+    public CompletionStage<ExitStatus> waitExit(String sandboxId) {
+        return tasks0(sandboxId).pod().exitFuture().minimalCompletionStage();
+    }
+
+    @Override
+    public SandboxStatus status(String sandboxId, boolean verbose) {
+        RuncPod pod = tasks0(sandboxId).pod();
+        Map<String, String> info = new LinkedHashMap<>();
+        if (verbose) {
+            info.put("cgroup", pod.cgroup());
+            info.put("runDir", pod.runDir().toString());
+            info.put("netns", pod.base().netnsPath() == null ? "host" : pod.base().netnsPath());
+            info.put("hostname", pod.base().hostname());
+            info.put("containers", Integer.toString(pod.containers().size()));
+        }
+        return new SandboxStatus(sandboxId, pod.state(), 0, pod.base().createdAt(), pod.stoppedAt(), info);
+    }
+
+    @Override
+    public void shutdown(String sandboxId) {
+        PodTasks tasks = pods.get(sandboxId);
+        if (tasks == null) {
+            return;
+        }
+        RuncPod pod = tasks.pod();
+        if (pod.containers().values().stream().anyMatch(c -> c.status() != TaskStatus.STOPPED)) {
+            tasks.stopAll(Duration.ZERO);
+        }
+        try {
+            tasks.deleteAll();
+            builder.teardown(pod);
+        } catch (IOException | RuntimeException e) {
+            pod.persist(); // what is left stays recorded, so shutdown can be retried
+            throw new SandboxException(Reason.INTERNAL, "cannot release pod " + sandboxId + ": " + e.getMessage(), e);
+        }
+        env.store().delete(sandboxId);
+        pods.remove(sandboxId, tasks);
+        pod.exitFuture().complete(ExitStatus.of(0, Clock.systemUTC().instant()));
+    }
+
+    @Override
+    public SandboxMetrics metrics(String sandboxId) {
+        RuncPod pod = tasks0(sandboxId).pod();
+        try {
+            CgroupStats s = env.cgroups().controller().stats(pod.cgroup());
+            return new SandboxMetrics(Clock.systemUTC().instant(), s.cpu().usageNanos(), s.memory().usage(),
+                    s.memory().workingSet(), s.pids().current());
+        } catch (IOException e) {
+            throw new SandboxException(Reason.NOT_FOUND, "no metrics for pod " + sandboxId + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void update(String sandboxId, SandboxUpdate update) {
+        RuncPod pod = tasks0(sandboxId).pod();
+        if (update.resources() == null) {
+            return;
+        }
+        try {
+            env.cgroups().controller().apply(pod.cgroup(), ResourcesJson.toCgroup(update.resources()));
+        } catch (IOException e) {
+            throw new SandboxException(Reason.INVALID_ARGUMENT, "cannot apply resources to pod " + sandboxId + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public TaskEndpoint tasks(String sandboxId) {
+        return new TaskEndpoint.InProcess(tasks0(sandboxId));
+    }
+
+    @Override
+    public List<SandboxStatus> list() {
+        List<SandboxStatus> all = new ArrayList<>();
+        for (String id : pods.keySet()) {
+            try {
+                all.add(status(id, false));
+            } catch (SandboxException e) {
+                // shut down meanwhile
+            }
+        }
+        return all;
+    }
+
+    @Override
+    public SandboxerInfo info() {
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("binary", settings.runcBinary().toString());
+        details.put("root", settings.runcRoot().toString());
+        details.put("pods", Integer.toString(pods.size()));
+        details.put("cgroups", env.cgroups().controller().version().toString());
+        if (!unreadable.isEmpty()) {
+            details.put("unreadable", String.join("; ", unreadable));
+        }
+        return new SandboxerInfo("runc " + runcVersion, details);
+    }
+
+    /**
+     * Stops this instance's readers, log files and exit watching; every container keeps running and is
+     * re-adopted by the next instance.
+     */
+    @Deactivate
+    @Override
+    public void close() {
+        pods.values().forEach(PodTasks::detach);
+        try {
+            env.reaper().close();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "closing the process reaper", e);
+        }
+        env.exits().shutdown();
+    }
+
+    private PodTasks tasks0(String sandboxId) {
+        PodTasks t = sandboxId == null ? null : pods.get(sandboxId);
+        if (t == null) {
+            throw SandboxException.notFound("sandbox", sandboxId);
+        }
+        return t;
+    }
+
+    private static int ownOomScoreAdj() {
+        try {
+            return Integer.parseInt(Files.readString(Path.of("/proc/self/oom_score_adj")).strip());
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static String nodeHostname() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException e) {
+            return "localhost";
+        }
+    }
+}
