@@ -50,6 +50,7 @@ public final class LocalImageStore implements ImageStore {
 
     private static final Logger LOG = Logger.getLogger(LocalImageStore.class.getName());
 
+    private final RegistryClient client;
     private final StoreLayout layout;
     private final ContentStore content;
     private final LayerStore layers;
@@ -81,7 +82,7 @@ public final class LocalImageStore implements ImageStore {
             t.setDaemon(true);
             return t;
         });
-        RegistryClient client = new RegistryClient(registryConfig, TrustStores.context(registryConfig.caFiles()));
+        this.client = new RegistryClient(registryConfig, TrustStores.context(registryConfig.caFiles()));
         this.puller = new ImagePuller(client, content, layers, index, catalog, leases, pool, Platforms.host());
         this.importer = new ArchiveImporter(content, layers, index, catalog, leases, Platforms.host(), layout.ingest());
     }
@@ -100,6 +101,7 @@ public final class LocalImageStore implements ImageStore {
     @Deactivate
     public void close() {
         pool.shutdownNow();
+        client.close();
     }
 
     public StoreLayout layout() {

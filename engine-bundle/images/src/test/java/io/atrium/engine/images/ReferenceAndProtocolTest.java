@@ -18,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -159,6 +160,42 @@ class ReferenceAndProtocolTest {
             expect(store, host + "/swapped/x@" + digest, Reason.DATA_LOSS, "asked for " + digest);
             assertTrue(store.list().isEmpty());
         } finally {
+            store.close();
+            server.stop(0);
+        }
+    }
+
+    /** A registry that sends part of a manifest and then nothing: the pull gives up, it does not hang. */
+    @Test
+    void stalledRegistryIsAbandonedAfterTheStallTimeout() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 10);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        server.createContext("/v2/", ex -> {
+            ex.getResponseHeaders().add("Content-Type", "application/vnd.oci.image.manifest.v1+json");
+            ex.sendResponseHeaders(200, 1000);
+            var out = ex.getResponseBody();
+            out.write("{\"schemaVersion\":2,".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            try {
+                release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.close();
+        });
+        server.start();
+        String host = "127.0.0.1:" + server.getAddress().getPort();
+        LocalImageStore store = new LocalImageStore(root,
+                PullTest.fastConfig(Map.of(), true).withStallTimeout(Duration.ofSeconds(1)), UnpackLimits.DEFAULTS);
+        try {
+            long start = System.nanoTime();
+            expect(store, host + "/stall/x:1", Reason.UNAVAILABLE, "sent nothing for 1 s");
+            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+            assertTrue(seconds < 20, "gave up after " + seconds + " s");
+            assertTrue(store.list().isEmpty());
+        } finally {
+            release.countDown();
             store.close();
             server.stop(0);
         }

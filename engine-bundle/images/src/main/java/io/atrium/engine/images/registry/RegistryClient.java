@@ -36,7 +36,7 @@ import javax.net.ssl.SSLContext;
  * auth, mirrors, manual redirects (credentials never follow a redirect to another host) and
  * retries of transient failures.
  */
-public final class RegistryClient {
+public final class RegistryClient implements AutoCloseable {
 
     static final int MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
     private static final int MAX_REDIRECTS = 5;
@@ -47,6 +47,12 @@ public final class RegistryClient {
     private final RegistryConfig config;
     private final HttpClient http;
     private final ObjectMapper json = Json.mapper();
+    private final java.util.concurrent.ScheduledExecutorService stallWatch =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "atrium-registry-stall-watch");
+                t.setDaemon(true);
+                return t;
+            });
 
     public RegistryClient(RegistryConfig config, SSLContext tls) {
         this.config = config;
@@ -56,6 +62,11 @@ public final class RegistryClient {
                 .connectTimeout(config.connectTimeout())
                 .sslContext(tls)
                 .build();
+    }
+
+    @Override
+    public void close() {
+        stallWatch.shutdownNow();
     }
 
     public RegistryConfig config() {
@@ -205,7 +216,7 @@ public final class RegistryClient {
             int attempt = 0;
             Duration backoff = config.retryBackoff();
             while (true) {
-                HttpRequest.Builder b = HttpRequest.newBuilder(uri).GET()
+                HttpRequest.Builder b = HttpRequest.newBuilder(uri).GET().timeout(config.stallTimeout())
                         .header("Accept", accept).header("User-Agent", USER_AGENT);
                 boolean sameHost = uri.getRawAuthority().equals(e.authority());
                 String authz = authorization.get(e.authority());
@@ -228,7 +239,9 @@ public final class RegistryClient {
                 }
                 int status = r.statusCode();
                 if (status == 200) {
-                    return r;
+                    InputStream guarded = new StalledReadGuard(r.body(), config.stallTimeout(), what + " from " + e.apiRoot(),
+                            stallWatch);
+                    return new GuardedResponse(r, guarded);
                 }
                 byte[] body = drain(r);
                 if (status == 401 && sameHost && !authenticated) {
@@ -417,6 +430,44 @@ public final class RegistryClient {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ImageException(Reason.UNAVAILABLE, "interrupted while waiting to retry");
+        }
+    }
+
+    /** A 200 response whose body is the stall-guarded stream. */
+    private record GuardedResponse(HttpResponse<InputStream> response, InputStream body) implements HttpResponse<InputStream> {
+        @Override
+        public int statusCode() {
+            return response.statusCode();
+        }
+
+        @Override
+        public HttpRequest request() {
+            return response.request();
+        }
+
+        @Override
+        public Optional<HttpResponse<InputStream>> previousResponse() {
+            return response.previousResponse();
+        }
+
+        @Override
+        public java.net.http.HttpHeaders headers() {
+            return response.headers();
+        }
+
+        @Override
+        public Optional<javax.net.ssl.SSLSession> sslSession() {
+            return response.sslSession();
+        }
+
+        @Override
+        public URI uri() {
+            return response.uri();
+        }
+
+        @Override
+        public java.net.http.HttpClient.Version version() {
+            return response.version();
         }
     }
 }

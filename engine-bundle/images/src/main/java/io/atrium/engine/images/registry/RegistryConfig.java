@@ -21,13 +21,23 @@ import java.util.Set;
  * @param maxConcurrentDownloads layer downloads running at once for the whole node
  * @param attempts tries per request before a transient failure is reported
  * @param retryBackoff wait before the second try; doubles after each
+ * @param connectTimeout how long a connection may take
+ * @param stallTimeout how long a response may send nothing (headers or body) before it is abandoned
  */
 public record RegistryConfig(Map<String, List<URI>> mirrors, Set<String> insecure, List<Path> caFiles,
         boolean mirrorFallback, int maxConcurrentDownloads, int attempts, Duration retryBackoff,
-        Duration connectTimeout) {
+        Duration connectTimeout, Duration stallTimeout) {
 
+    public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(30);
     public static final RegistryConfig DEFAULTS = new RegistryConfig(Map.of(), Set.of(), List.of(), true, 3, 4,
-            Duration.ofMillis(500), Duration.ofSeconds(15));
+            Duration.ofMillis(500), Duration.ofSeconds(15), DEFAULT_STALL_TIMEOUT);
+
+    /** The form without a stall timeout, which then defaults to {@link #DEFAULT_STALL_TIMEOUT}. */
+    public RegistryConfig(Map<String, List<URI>> mirrors, Set<String> insecure, List<Path> caFiles, boolean mirrorFallback,
+            int maxConcurrentDownloads, int attempts, Duration retryBackoff, Duration connectTimeout) {
+        this(mirrors, insecure, caFiles, mirrorFallback, maxConcurrentDownloads, attempts, retryBackoff, connectTimeout,
+                DEFAULT_STALL_TIMEOUT);
+    }
 
     public RegistryConfig {
         mirrors = Map.copyOf(mirrors);
@@ -62,6 +72,12 @@ public record RegistryConfig(Map<String, List<URI>> mirrors, Set<String> insecur
     }
 
     public RegistryConfig withMirrors(Map<String, List<URI>> newMirrors, boolean fallback) {
-        return new RegistryConfig(newMirrors, insecure, caFiles, fallback, maxConcurrentDownloads, attempts, retryBackoff, connectTimeout);
+        return new RegistryConfig(newMirrors, insecure, caFiles, fallback, maxConcurrentDownloads, attempts, retryBackoff,
+                connectTimeout, stallTimeout);
+    }
+
+    public RegistryConfig withStallTimeout(Duration timeout) {
+        return new RegistryConfig(mirrors, insecure, caFiles, mirrorFallback, maxConcurrentDownloads, attempts, retryBackoff,
+                connectTimeout, timeout);
     }
 }
