@@ -7,12 +7,18 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,6 +44,7 @@ class VendorSandboxerTest {
     private Path v100;
     private Path v110;
     private Path v110Unsigned;
+    private Path v200FormatTwoOnly;
     private NodeProcess node;
     private String sandboxId;
 
@@ -59,6 +66,9 @@ class VendorSandboxerTest {
             v110Unsigned = build(project, "1.1.0", false);
             v100 = vendor.signed(unsigned100);
             v110 = vendor.signed(v110Unsigned);
+            // A later release that reads only a newer state format, as a vendor might ship by mistake.
+            v200FormatTwoOnly = vendor.signed(withManifest(v110Unsigned, work.resolve("process-sandboxer-2.0.0.jar"),
+                    "2.0.0", "2"));
             node = NodeProcess.unpack();
             Files.copy(vendor.certificate(), node.home.resolve("conf/trusted-signers/example-vendor.pem"));
             node.start();
@@ -190,6 +200,45 @@ class VendorSandboxerTest {
         JsonNode s = podStatus();
         assertEquals("1.0.0", s.path("servedBy").asText(), s.toString());
         assertEquals("CREATED", s.path("state").asText(), s.toString());
+    }
+
+    @Test
+    @Order(7)
+    void anUpdateThatCannotReadTheStateOnDiskIsRefusedBeforeAnythingChanges() throws Exception {
+        for (boolean dryRun : new boolean[] {true, false}) {
+            List<String> args = new ArrayList<>(List.of("bundle", "update"));
+            if (dryRun) {
+                args.add("--dry-run");
+            }
+            args.addAll(List.of(BUNDLE, v200FormatTwoOnly.toString()));
+            NodeProcess.Cli c = node.cli(args.toArray(String[]::new));
+            assertNotEquals(0, c.exit(), "dry run " + dryRun + ": " + c.out());
+            assertTrue(c.err().contains("reads state formats [2]") && c.err().contains("format 1 on disk"), c.err());
+        }
+        assertEquals("1.0.0", processRow().path("version").asText());
+        assertEquals("1.0.0", podStatus().path("servedBy").asText());
+    }
+
+    /** A copy of {@code jar} with another Bundle-Version and Atrium-State-Formats (unsigned). */
+    private static Path withManifest(Path jar, Path out, String version, String stateFormats) throws IOException {
+        try (JarFile in = new JarFile(jar.toFile())) {
+            Manifest mf = new Manifest(in.getManifest());
+            mf.getMainAttributes().putValue("Bundle-Version", version);
+            mf.getMainAttributes().putValue("Atrium-State-Formats", stateFormats);
+            try (JarOutputStream target = new JarOutputStream(Files.newOutputStream(out), mf)) {
+                for (JarEntry e : Collections.list(in.entries())) {
+                    if (e.getName().equalsIgnoreCase("META-INF/MANIFEST.MF")) {
+                        continue;
+                    }
+                    target.putNextEntry(new JarEntry(e.getName()));
+                    try (InputStream data = in.getInputStream(e)) {
+                        data.transferTo(target);
+                    }
+                    target.closeEntry();
+                }
+            }
+        }
+        return out;
     }
 
     private static Path copyTree(Path from, Path to) throws IOException {

@@ -87,7 +87,8 @@ public final class ProcessSandboxer implements Sandboxer {
                 adopt(r);
             }
         } catch (IOException | RuntimeException e) {
-            shipper.close();
+            deactivate(); // exit watchers already registered must not write for a failed instance
+
             throw e;
         }
         LOG.log(Level.INFO, "process sandboxer " + version + " serves " + pods.size() + " pod(s) from " + stateDir);
