@@ -3,7 +3,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --tests || exit 1
-mvn -B verify "$@"
+# install, not just verify: the out-of-tree vendor example builds against the API in ~/.m2
+mvn -B install "$@"
 status=$?
 # One closing line over every module's Surefire report, so a run that executed nothing shows.
 tests=0; failures=0; errors=0; skipped=0
