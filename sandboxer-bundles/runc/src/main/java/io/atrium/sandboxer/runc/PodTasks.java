@@ -320,13 +320,17 @@ final class PodTasks implements TaskService {
         if (!p.exited(status)) {
             return;
         }
-        if (!isExec(p.execId())) {
-            pod.persist();
+        try {
+            if (!isExec(p.execId())) {
+                pod.persist();
+            }
+            if (oom) {
+                pod.publish(new TaskEvent.OutOfMemory(p.containerId()));
+            }
+            pod.publish(new TaskEvent.Exited(p.containerId(), p.execId(), p.pid(), status));
+        } finally {
+            p.releaseWaiters(); // last: whoever waited sees the exit persisted and published
         }
-        if (oom) {
-            pod.publish(new TaskEvent.OutOfMemory(p.containerId()));
-        }
-        pod.publish(new TaskEvent.Exited(p.containerId(), p.execId(), p.pid(), status));
     }
 
     private boolean oomKilled(String containerId) {

@@ -61,17 +61,21 @@ abstract class RuncProcess {
         }
     }
 
-    /** Records the exit once; later calls are ignored. Returns false if it was already recorded. */
-    boolean exited(ExitStatus status) {
-        synchronized (this) {
-            if (this.status == TaskStatus.STOPPED && exit != null) {
-                return false;
-            }
-            this.status = TaskStatus.STOPPED;
-            this.exit = status;
+    /**
+     * Records the exit once; later calls are ignored. Returns false if it was already recorded. Waiters
+     * are released by {@link #releaseWaiters()}, after the exit was persisted and published.
+     */
+    synchronized boolean exited(ExitStatus status) {
+        if (this.status == TaskStatus.STOPPED && exit != null) {
+            return false;
         }
-        exited.complete(status);
+        this.status = TaskStatus.STOPPED;
+        this.exit = status;
         return true;
+    }
+
+    void releaseWaiters() {
+        exited.complete(exit());
     }
 
     /** Restores state read back from disk. */

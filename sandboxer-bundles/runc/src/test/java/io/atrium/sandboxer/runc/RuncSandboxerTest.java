@@ -296,6 +296,67 @@ class RuncSandboxerTest {
     }
 
     @Test
+    void anOomKillIsReportedAsEventAndExitReason() throws Exception {
+        TaskService tasks = startPod("pod-oom", "oom");
+        List<TaskEvent> events = new CopyOnWriteArrayList<>();
+        tasks.subscribe((pod, e) -> events.add(e));
+        ObjectNode spec = MinimalOciSpec.of("sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived");
+        ((ObjectNode) spec.get("linux").get("resources")).putObject("memory").put("limit", 16L * 1024 * 1024)
+                .put("swap", 16L * 1024 * 1024);
+        tasks.create(node.container("hog", spec.toString()));
+        tasks.start("hog", "");
+
+        ExitStatus exit = await(tasks, "hog");
+        assertEquals("OOMKilled", exit.reason(), exit + " " + logLines("hog"));
+        assertTrue(events.stream().anyMatch(e -> e instanceof TaskEvent.OutOfMemory o && o.containerId().equals("hog")),
+                events.toString());
+        int oom = events.indexOf(events.stream().filter(e -> e instanceof TaskEvent.OutOfMemory).findFirst().get());
+        int exited = events.indexOf(events.stream().filter(e -> e instanceof TaskEvent.Exited).findFirst().get());
+        assertTrue(oom < exited, "OOM is reported before the exit: " + events);
+    }
+
+    @Test
+    void pauseFreezesAndResumeThaws() throws Exception {
+        TaskService tasks = startPod("pod-pause", "pauser");
+        tasks.create(node.container("ticker", MinimalOciSpec.of("sh", "-c",
+                "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.05; done").toString()));
+        tasks.start("ticker", "");
+        awaitLog("ticker", l -> l.size() >= 2);
+        Path freezer = Path.of("/sys/fs/cgroup/freezer", node.cgroupParent, "pod-pause", "ticker", "freezer.state");
+
+        tasks.pause("ticker");
+        assertEquals(TaskStatus.PAUSED, tasks.state("ticker", "").status());
+        assertEquals("FROZEN", Files.readString(freezer).strip());
+        int frozenAt = logLines("ticker").size();
+        Thread.sleep(400);
+        assertEquals(frozenAt, logLines("ticker").size(), "a frozen container wrote output");
+
+        tasks.resume("ticker");
+        assertEquals(TaskStatus.RUNNING, tasks.state("ticker", "").status());
+        awaitLog("ticker", l -> l.size() > frozenAt + 2);
+        assertEquals(Reason.FAILED_PRECONDITION, assertThrows(SandboxException.class, () -> tasks.resume("ticker")).reason());
+    }
+
+    @Test
+    void reopenLogContinuesInAFreshFileAfterRotation() throws Exception {
+        TaskService tasks = startPod("pod-rotate", "rotator");
+        tasks.create(node.container("ticker", MinimalOciSpec.of("sh", "-c",
+                "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.05; done").toString()));
+        tasks.start("ticker", "");
+        awaitLog("ticker", l -> l.size() >= 2);
+        Path rotated = node.logOf("ticker").resolveSibling("ticker.log.1");
+        Files.move(node.logOf("ticker"), rotated); // what kubelet does before ReopenContainerLog
+        long rotatedSize = Files.size(rotated);
+
+        ((PodTasks) tasks).reopenLog("ticker");
+        awaitLog("ticker", l -> l.size() >= 2);
+        Thread.sleep(100);
+        assertTrue(logLines("ticker").get(0).matches(LINE));
+        long grewBy = Files.size(rotated) - rotatedSize;
+        assertTrue(grewBy < 200, "the rotated file kept growing by " + grewBy + " bytes after reopen");
+    }
+
+    @Test
     void infoNamesTheRuncVersion() {
         assertTrue(sandboxer.info().technology().matches("runc \\d+\\.\\d+\\.\\d+.*"), sandboxer.info().technology());
         assertNotEquals("", sandboxer.info().details().get("root"));
