@@ -315,6 +315,14 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
             LOG.log(Level.WARNING, "closing the process reaper", e);
         }
         env.exits().shutdown();
+        try {
+            // an exit still being recorded must not write the pod file after the next instance read it
+            if (!env.exits().awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                LOG.warning("exit handlers still running 10s after close");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private PodTasks tasks0(String sandboxId) {
