@@ -53,4 +53,13 @@ public interface TaskService {
 
     /** Delivers exits and OOMs as they happen, so the engine never polls. Close to unsubscribe. */
     AutoCloseable subscribe(TaskEventListener listener);
+
+    /**
+     * Closes and reopens the container's CRI log file, after the kubelet rotated it (CRI
+     * ReopenContainerLog). Since 1.1.
+     */
+    default void reopenLog(String containerId) {
+        throw new SandboxException(SandboxException.Reason.UNIMPLEMENTED,
+                "this sandboxer cannot reopen container logs");
+    }
 }

@@ -239,7 +239,8 @@ final class PodTasks implements TaskService {
     }
 
     /** Kubelet's ReopenContainerLog: closes and reopens the container's CRI log file. */
-    void reopenLog(String containerId) {
+    @Override
+    public void reopenLog(String containerId) {
         RuncContainer c = running(containerId);
         try {
             c.reopenLog();
