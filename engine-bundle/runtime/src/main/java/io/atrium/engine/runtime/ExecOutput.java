@@ -4,7 +4,6 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Collects one output stream of an ExecSync process, up to a cap (like kubelet's own limit on
@@ -39,11 +38,6 @@ final class ExecOutput implements WritableByteChannel {
     @Override
     public void close() {
         closed.countDown();
-    }
-
-    /** Waits (bounded) for the sandboxer to finish copying after the process exited. */
-    boolean awaitClosed(long millis) throws InterruptedException {
-        return closed.await(millis, TimeUnit.MILLISECONDS);
     }
 
     synchronized byte[] toByteArray() {
