@@ -243,12 +243,17 @@ public final class CniPodNetworks implements PodNetworks, AutoCloseable {
             return;
         }
         for (AttachmentRecord record : pending) {
-            ReentrantLock lock = lockFor(record.podId());
-            if (!lock.tryLock()) {
-                continue; // a call for this pod is running; it settles the record itself
+            if (Thread.currentThread().isInterrupted()) {
+                return; // the service is closing; the journal keeps the rest for the next instance
             }
+            ReentrantLock lock = lockFor(record.podId());
+            lock.lock();
             try {
-                deleteLocked(record.podId());
+                // a call for this pod may have settled the record while this pass waited for the lock
+                Optional<AttachmentRecord> now = journal.read(record.podId());
+                if (now.isPresent() && now.get().needsDelete()) {
+                    deleteLocked(record.podId());
+                }
             } catch (CniPluginException | IOException | RuntimeException e) {
                 LOG.log(Level.WARNING, "CNI DEL of pod " + record.podId() + " failed again, will retry: " + e.getMessage());
             } finally {
@@ -266,6 +271,12 @@ public final class CniPodNetworks implements PodNetworks, AutoCloseable {
     @Override
     public void close() {
         retries.shutdownNow();
+        try {
+            // a retry pass still running must finish with the runner it started with
+            retries.awaitTermination(settings.pluginTimeout().toMillis() * 8, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         runner.close();
     }
 
