@@ -368,6 +368,11 @@ final class ContainerLifecycle {
                 r.getUnifiedMap());
     }
 
+    /** After kubelet rotated the log: the sandboxer owns the writer, so it reopens the file (Sandbox API 1.1). */
+    void reopenLog(ContainerRecord c) {
+        tasks(c).reopenLog(c.id());
+    }
+
     io.atrium.sandbox.api.ContainerStats stats(ContainerRecord c) {
         return tasks(c).stats(c.id());
     }

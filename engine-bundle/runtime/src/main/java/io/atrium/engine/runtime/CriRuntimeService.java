@@ -158,6 +158,11 @@ public final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceIm
             s[0] = pod.sandboxer();
             PodSandboxStatusResponse.Builder b = PodSandboxStatusResponse.newBuilder()
                     .setStatus(CriStatuses.podStatus(pod)).setTimestamp(Clock.nowNanos());
+            if (!pod.hostNetwork()) {
+                var net = engine.network.attachment(pod.id());
+                b.getStatusBuilder().getNetworkBuilder().setIp(net.ip()).addAllAdditionalIps(net.additionalIps().stream()
+                        .map(ip -> io.atrium.cri.v1.PodIP.newBuilder().setIp(ip).build()).toList());
+            }
             engine.containers.inPod(pod.id()).stream().sorted(Comparator.comparingLong(ContainerRecord::createdAtNanos))
                     .forEach(c -> b.addContainersStatuses(CriStatuses.containerStatus(c)));
             if (request.getVerbose()) {
@@ -287,8 +292,9 @@ public final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceIm
                 throw new SandboxException(SandboxException.Reason.FAILED_PRECONDITION,
                         "container " + c.id() + " is not running");
             }
-            throw new SandboxException(SandboxException.Reason.UNIMPLEMENTED, "reopening a container log needs a"
-                    + " Sandbox API call (the sandboxer owns the log writer) that API 1.0 does not have yet");
+            s[0] = podSandboxer(c.podSandboxId());
+            engine.containerLifecycle.reopenLog(c);
+            return ReopenContainerLogResponse.getDefaultInstance();
         });
     }
 

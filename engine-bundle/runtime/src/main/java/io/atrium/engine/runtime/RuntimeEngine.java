@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.atrium.engine.runtime.events.ContainerEventBus;
 import io.atrium.engine.runtime.events.SandboxSubscriptions;
-import io.atrium.engine.runtime.network.LoopbackPodNetwork;
+import io.atrium.engine.cni.PodNetworks;
+import io.atrium.engine.runtime.network.CniPodNetwork;
 import io.atrium.engine.runtime.network.NetnsPins;
 import io.atrium.engine.runtime.network.PodNetwork;
 import io.atrium.engine.runtime.spec.OciSpecBuilder;
@@ -32,6 +33,11 @@ import io.atrium.sandbox.api.TaskStatus;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -85,7 +91,7 @@ public final class RuntimeEngine {
 
     @Activate
     public RuntimeEngine(BundleContext context, @Reference SandboxerDirectory directory, @Reference ImageStore images,
-            @Reference Snapshotter snapshotter) throws IOException {
+            @Reference Snapshotter snapshotter, @Reference PodNetworks podNetworks) throws IOException {
         this.directory = directory;
         this.images = images;
         Path root = Path.of(property(context, NodePaths.ROOT_PROPERTY, "/var/lib/atrium"));
@@ -95,7 +101,7 @@ public final class RuntimeEngine {
         Path engineDir = root.resolve("engine");
         this.pods = new PodSandboxStore(engineDir);
         this.containers = new ContainerStore(engineDir);
-        this.network = new LoopbackPodNetwork();
+        this.network = new CniPodNetwork(podNetworks);
         OomScoreAdj oom = OomScoreAdj.ofThisProcess();
         this.subscriptions = new SandboxSubscriptions(directory,
                 (podId, event) -> eventThread.execute(() -> onTaskEvent(podId, event)));
@@ -191,6 +197,42 @@ public final class RuntimeEngine {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "applying " + event + " of pod " + podId + " failed", e);
         }
+    }
+
+    /** Rows for {@code atrium pods}. */
+    public List<Map<String, Object>> podRows() {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        pods.all().stream().sorted(Comparator.comparingLong(PodSandboxRecord::createdAtNanos)).forEach(p -> {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("id", p.id().substring(0, 13));
+            row.put("name", p.namespace() + "/" + p.name());
+            row.put("attempt", p.attempt());
+            row.put("state", p.state().name());
+            row.put("sandboxer", p.sandboxer());
+            row.put("containers", containers.inPod(p.id()).size());
+            row.put("created", Instant.ofEpochSecond(0, p.createdAtNanos()).toString());
+            rows.add(row);
+        });
+        return rows;
+    }
+
+    /** Rows for {@code atrium ps}. */
+    public List<Map<String, Object>> containerRows() {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        containers.all().stream().sorted(Comparator.comparingLong(ContainerRecord::createdAtNanos)).forEach(c -> {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("id", c.id().substring(0, 13));
+            row.put("name", c.name());
+            row.put("pod", pods.get(c.podSandboxId()).map(p -> p.namespace() + "/" + p.name()).orElse(c.podSandboxId()));
+            row.put("image", c.image());
+            row.put("state", ContainerLifecycle.stateName(c.state()));
+            if (c.state() instanceof ContainerState.Exited e) {
+                row.put("exit", e.exitCode());
+            }
+            row.put("created", Instant.ofEpochSecond(0, c.createdAtNanos()).toString());
+            rows.add(row);
+        });
+        return rows;
     }
 
     boolean isRunning(ContainerRecord c) {

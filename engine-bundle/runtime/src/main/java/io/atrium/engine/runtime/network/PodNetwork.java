@@ -26,6 +26,11 @@ public interface PodNetwork {
     /** Undoes {@link #setUp}; idempotent, and must tolerate a namespace that is already gone. */
     void tearDown(String podId, Path netns, PodSandboxConfig config) throws IOException;
 
+    /** The addresses the pod got at set-up, also after a node restart; {@link Attachment#NONE} if none. */
+    default Attachment attachment(String podId) {
+        return Attachment.NONE;
+    }
+
     /** Whether pods get a real network (the CRI NetworkReady condition) and, if not, why. */
     Readiness readiness();
 
