@@ -1,5 +1,8 @@
 package io.atrium.engine.cri;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelMetadata;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -12,7 +15,11 @@ import java.net.SocketAddress;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A Netty server channel over a JDK unix {@link ServerSocketChannel} that is already bound and
@@ -29,6 +36,8 @@ final class AdoptedServerChannel extends AbstractNioMessageChannel implements Se
     private final Config config = new Config();
     private volatile boolean bound;
     private volatile boolean released;
+    /** Accepted connections not yet handed to gRPC (their registration is still queued). */
+    private final Set<Channel> settingUp = ConcurrentHashMap.newKeySet();
 
     AdoptedServerChannel(ServerSocketChannel listening) {
         super(null, listening, SelectionKey.OP_ACCEPT);
@@ -81,8 +90,40 @@ final class AdoptedServerChannel extends AbstractNioMessageChannel implements Se
         if (connection == null) {
             return 0;
         }
-        accepted.add(new NioDomainSocketChannel(this, connection));
+        NioDomainSocketChannel child = new NioDomainSocketChannel(this, connection);
+        settingUp.add(child);
+        child.closeFuture().addListener(f -> settingUp.remove(child));
+        // first in the pipeline, so it hears channelRegistered after gRPC's initializer made the transport
+        child.pipeline().addFirst(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRegistered(ChannelHandlerContext ctx) {
+                settingUp.remove(child);
+                ctx.fireChannelRegistered();
+                ctx.pipeline().remove(this);
+            }
+        });
+        accepted.add(child);
         return 1;
+    }
+
+    /**
+     * Stops accepting and waits (bounded) until every connection already accepted is set up in
+     * gRPC. A connection gRPC first sees after its shutdown began is closed without a word, and a
+     * client with a call on it fails; one set up before gets a GOAWAY and retries elsewhere.
+     * Returns whether all were set up in time.
+     */
+    boolean stopAccepting(Duration bound) throws InterruptedException {
+        long deadline = System.nanoTime() + bound.toNanos();
+        if (!eventLoop().submit(() -> config.setAutoRead(false)).await(bound.toMillis(), TimeUnit.MILLISECONDS)) {
+            return false;
+        }
+        while (!settingUp.isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(5);
+        }
+        return true;
     }
 
     @Override

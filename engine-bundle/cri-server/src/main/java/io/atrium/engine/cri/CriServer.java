@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import java.util.logging.Logger;
 import org.osgi.framework.BundleContext;
@@ -67,6 +69,8 @@ public final class CriServer {
     private final Server server;
     private final BundleContext context;
     private final BundleListener uninstalls;
+    private final AtomicReference<AdoptedServerChannel> accepting = new AtomicReference<>();
+    private final AtomicBoolean stopped = new AtomicBoolean();
 
     @Activate
     public CriServer(BundleContext context,
@@ -78,7 +82,7 @@ public final class CriServer {
                 duration(context::getProperty, DEFAULT_DRAIN, DRAIN_PROPERTY), context);
     }
 
-    /** A server binding its own socket, as outside a node. */
+    /** A server binding its own socket, as outside a node; not yet accepting (see {@link #start}). */
     CriServer(Path socket) throws IOException {
         this(CriListener.bind(socket), DEFAULT_SWAP_WAIT, DEFAULT_DRAIN, null);
     }
@@ -94,27 +98,18 @@ public final class CriServer {
         });
         services = new CriServices(swapWait, timer);
         group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
-        Server started = null;
-        try {
-            // built directly: ServerBuilder.forPort goes through ServiceLoader, which OSGi breaks
-            started = NettyServerBuilder.forAddress(listener.channel().getLocalAddress())
-                    .channelFactory(() -> new AdoptedServerChannel(listener.channel()))
+        // built directly: ServerBuilder.forPort goes through ServiceLoader, which OSGi breaks
+        server = NettyServerBuilder.forAddress(listener.channel().getLocalAddress())
+                    .channelFactory(() -> {
+                        AdoptedServerChannel channel = new AdoptedServerChannel(listener.channel());
+                        accepting.set(channel);
+                        return channel;
+                    })
                     .bossEventLoopGroup(group)
                     .workerEventLoopGroup(group)
                     .fallbackHandlerRegistry(services)
                     .maxInboundMessageSize(CriClient.MAX_MESSAGE_BYTES)
-                    .build()
-                    .start();
-        } catch (IOException | RuntimeException e) {
-            if (started != null) {
-                started.shutdownNow();
-            }
-            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            timer.shutdownNow();
-            listener.close();
-            throw e;
-        }
-        server = started;
+                    .build();
         if (context != null) {
             uninstalls = event -> {
                 if (event.getType() == BundleEvent.UNINSTALLED) {
@@ -124,6 +119,27 @@ public final class CriServer {
             context.addBundleListener(uninstalls);
         } else {
             uninstalls = null;
+        }
+    }
+
+    /**
+     * Starts accepting. Declarative Services calls this after binding the services available now,
+     * so the first call accepted does not find RuntimeService missing just because its binding
+     * had not happened yet.
+     */
+    @Activate
+    void start() throws IOException {
+        try {
+            server.start();
+        } catch (IOException | RuntimeException e) {
+            if (context != null) {
+                context.removeBundleListener(uninstalls);
+            }
+            server.shutdownNow();
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            timer.shutdownNow();
+            listener.close();
+            throw e;
         }
         LOG.info("CRI listening on " + listener.path() + (listener.owned() ? " (bound by this bundle)" : " (lent by the host)"));
     }
@@ -161,8 +177,15 @@ public final class CriServer {
     /** Stops accepting, drains calls in flight (bounded), and keeps a lent socket open. */
     @Deactivate
     void deactivate() throws InterruptedException, IOException {
+        if (!stopped.compareAndSet(false, true)) {
+            return;
+        }
         if (context != null) {
             context.removeBundleListener(uninstalls);
+        }
+        AdoptedServerChannel channel = accepting.get();
+        if (channel != null && !channel.stopAccepting(Duration.ofSeconds(2))) {
+            LOG.warning("connections accepted just before stopping were not set up within 2 s; they may be cut");
         }
         server.shutdown();
         try {

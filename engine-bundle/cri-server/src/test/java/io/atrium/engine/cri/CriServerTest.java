@@ -136,6 +136,7 @@ class CriServerTest {
     @Test
     void deactivationRemovesTheSocket() throws Exception {
         CriServer server = new CriServer(dir.resolve("run/atrium/atrium.sock"));
+        server.start();
         assertTrue(Files.exists(server.socket()), "parent directories are created");
 
         server.deactivate();
@@ -153,6 +154,7 @@ class CriServerTest {
     private CriServer start(Path socket) throws IOException {
         CriServer server = new CriServer(socket);
         open.add(server::deactivate);
+        server.start();
         return server;
     }
 

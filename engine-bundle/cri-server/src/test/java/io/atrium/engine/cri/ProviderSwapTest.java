@@ -144,6 +144,7 @@ class ProviderSwapTest {
     private CriServer start(Duration swapWait) throws Exception {
         CriServer server = new CriServer(CriListener.bind(dir.resolve("atrium.sock")), swapWait, Duration.ofSeconds(5), null);
         open.add(server::deactivate);
+        server.start();
         return server;
     }
 

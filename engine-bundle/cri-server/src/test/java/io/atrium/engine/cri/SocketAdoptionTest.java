@@ -158,6 +158,7 @@ class SocketAdoptionTest {
                 // deactivated by the test
             }
         });
+        server.start();
         return server;
     }
 
