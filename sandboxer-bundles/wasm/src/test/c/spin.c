@@ -1,0 +1,7 @@
+#include <stdio.h>
+volatile unsigned long counter;
+int main(void) {
+    printf("spinning\n");
+    fflush(stdout);
+    for (;;) counter++;
+}
