@@ -92,6 +92,10 @@ final class CriServices extends HandlerRegistry {
             return entry.definition().getMethod(methodName);
         }
         synchronized (this) {
+            entry = served.get(service); // a provider may have arrived since the read above
+            if (entry != null) {
+                return entry.definition().getMethod(methodName);
+            }
             if (!withdrawn.containsKey(service)) {
                 return null; // never served, or uninstalled: UNIMPLEMENTED
             }
