@@ -78,6 +78,15 @@ final class ContainerIo implements AutoCloseable {
         return in;
     }
 
+    /** Reopens the CRI log files (kubelet's log rotation). */
+    void reopenLogs() throws IOException {
+        for (AutoCloseable c : owned) {
+            if (c instanceof CriLog log) {
+                log.reopen();
+            }
+        }
+    }
+
     /** Closes stdin only (CRI CloseIO): the module then reads end-of-file. */
     void closeStdin() {
         try {

@@ -23,13 +23,27 @@ final class CriLog implements AutoCloseable {
     private static final DateTimeFormatter RFC3339_NANO =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSSSSXXX").withZone(ZoneOffset.UTC);
 
+    private final Path path;
     private final Clock clock;
-    private final FileChannel file;
+    private FileChannel file;
 
     CriLog(Path path, Clock clock) throws IOException {
+        this.path = path;
         this.clock = clock;
         Files.createDirectories(path.toAbsolutePath().getParent());
-        this.file = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        this.file = open();
+    }
+
+    private FileChannel open() throws IOException {
+        return FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    }
+
+    /** Closes and opens the file again at the same path, after kubelet rotated it (ReopenContainerLog). */
+    synchronized void reopen() throws IOException {
+        if (file.isOpen()) {
+            file.close();
+            file = open();
+        }
     }
 
     synchronized void write(String stream, boolean partial, byte[] message, int offset, int length) throws IOException {

@@ -237,6 +237,16 @@ final class PodTasks implements TaskService {
     }
 
     @Override
+    public void reopenLog(String containerId) {
+        try {
+            get(containerId).reopenLog();
+        } catch (IOException e) {
+            throw new SandboxException(Reason.INTERNAL, "container " + containerId + ": cannot reopen its log: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public void update(String containerId, Resources resources) {
         WasmContainer c = get(containerId);
         if (resources != null) {

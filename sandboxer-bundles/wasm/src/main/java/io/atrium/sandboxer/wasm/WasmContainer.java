@@ -133,6 +133,12 @@ final class WasmContainer {
         }
     }
 
+    void reopenLog() throws java.io.IOException {
+        if (io != null) {
+            io.reopenLogs();
+        }
+    }
+
     void closeStdin() {
         if (io != null) {
             io.closeStdin();

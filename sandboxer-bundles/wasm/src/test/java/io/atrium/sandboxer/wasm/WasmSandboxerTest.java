@@ -92,6 +92,20 @@ class WasmSandboxerTest {
     }
 
     @Test
+    void reopenLogWritesToAFreshFileAfterRotation() throws Exception {
+        TaskService tasks = node.pod("p1");
+        Path log = tmp.resolve("logs/rotated.log");
+        tasks.create(node.task("c1", node.spec(List.of("/hello.wasm"), Map.of(), List.of(), 0),
+                node.snapshot(node.layer("hello")), log));
+        Files.move(log, tmp.resolve("logs/rotated.log.1"));
+        tasks.reopenLog("c1");
+        tasks.start("c1", null);
+        assertEquals(0, waitExit(tasks, "c1").code());
+        assertTrue(logEntries(log).contains("stdout F hello from wasm"));
+        assertEquals(0, Files.size(tmp.resolve("logs/rotated.log.1")));
+    }
+
+    @Test
     void procExitCodeBecomesTheExitCode() throws Exception {
         TaskService tasks = node.pod("p1");
         tasks.create(node.task("c1", node.spec(List.of("/exit3.wasm"), Map.of(), List.of(), 0),
