@@ -1,0 +1,340 @@
+package io.atrium.itests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.atrium.cri.v1.ContainerConfig;
+import io.atrium.cri.v1.ContainerMetadata;
+import io.atrium.cri.v1.ContainerState;
+import io.atrium.cri.v1.ContainerStatusRequest;
+import io.atrium.cri.v1.CreateContainerRequest;
+import io.atrium.cri.v1.ExecSyncRequest;
+import io.atrium.cri.v1.ExecSyncResponse;
+import io.atrium.cri.v1.ImageSpec;
+import io.atrium.cri.v1.LinuxContainerConfig;
+import io.atrium.cri.v1.LinuxContainerResources;
+import io.atrium.cri.v1.ListContainersRequest;
+import io.atrium.cri.v1.ListPodSandboxRequest;
+import io.atrium.cri.v1.PodSandboxConfig;
+import io.atrium.cri.v1.PodSandboxMetadata;
+import io.atrium.cri.v1.PodSandboxState;
+import io.atrium.cri.v1.PodSandboxStatusRequest;
+import io.atrium.cri.v1.PullImageRequest;
+import io.atrium.cri.v1.RemoveContainerRequest;
+import io.atrium.cri.v1.RemovePodSandboxRequest;
+import io.atrium.cri.v1.RunPodSandboxRequest;
+import io.atrium.cri.v1.RuntimeServiceGrpc.RuntimeServiceBlockingStub;
+import io.atrium.cri.v1.StartContainerRequest;
+import io.atrium.cri.v1.StatusRequest;
+import io.atrium.cri.v1.StopContainerRequest;
+import io.atrium.cri.v1.StopPodSandboxRequest;
+import io.atrium.cri.v1.UpdateContainerResourcesRequest;
+import io.atrium.cri.v1.VersionRequest;
+import io.atrium.engine.cri.client.CriClient;
+import io.atrium.engine.images.testing.ImageWriter;
+import io.atrium.engine.images.testing.TestRegistry;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The CRI RuntimeService end to end: a real node from the tarball, the runc sandboxer, images
+ * pulled from a real local registry, a Java CRI client on the node's socket.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RuntimeServiceNodeTest {
+    private Path work;
+    private TestRegistry registry;
+    private NodeProcess node;
+    private CriClient cri;
+    private String image;
+    private Path logs;
+
+    @BeforeAll
+    void start() throws Exception {
+        work = Files.createTempDirectory("atrium-runtime-it");
+        Files.createDirectories(work.resolve("registry"));
+        registry = new TestRegistry(work.resolve("registry"));
+        ImageWriter.Image busybox = ImageWriter.image("amd64",
+                Map.of("Cmd", List.of("sh"), "Env", List.of("PATH=/bin", "FROM_IMAGE=yes"), "StopSignal", "SIGTERM"),
+                List.of(ImageWriter.busyboxLayer()));
+        registry.pushVia(busybox, "it/busybox", "1");
+        image = registry.host() + "/it/busybox:1";
+        node = NodeProcess.unpack();
+        // an ephemeral metrics port: other nodes on this machine may hold the default one
+        Path config = work.resolve("atrium.toml");
+        Files.writeString(config, Files.readString(node.home.resolve("conf/atrium.toml"))
+                + "\"atrium.metrics.address\" = \"127.0.0.1:0\"\n");
+        node.start("--config", config.toString());
+        cri = CriClient.connect(node.state.resolve("atrium.sock"));
+        cri.image().pullImage(PullImageRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(image)).build());
+        logs = work.resolve("logs");
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (cri != null) {
+            cri.close();
+        }
+        if (node != null) {
+            // keep the node's log for diagnosis; the node directory itself is removed
+            Files.createDirectories(Path.of("target"));
+            Files.writeString(Path.of("target/RuntimeServiceNodeTest-node.log"), node.log());
+            node.close();
+        }
+        if (registry != null) {
+            registry.close();
+        }
+    }
+
+    private RuntimeServiceBlockingStub rt() {
+        return cri.runtime().withDeadlineAfter(120, TimeUnit.SECONDS);
+    }
+
+    private PodSandboxConfig pod(String name, String uid) {
+        return PodSandboxConfig.newBuilder()
+                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("it").setUid(uid))
+                .setHostname(name).setLogDirectory(logs.resolve(uid).toString()).putLabels("suite", "runtime").build();
+    }
+
+    private String runPod(PodSandboxConfig config) {
+        return rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config).build()).getPodSandboxId();
+    }
+
+    private ContainerConfig.Builder container(String name, String... cmd) {
+        return ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName(name))
+                .setImage(ImageSpec.newBuilder().setImage(image)).addAllCommand(List.of(cmd))
+                .setLogPath(name + "/0.log").putLabels("name", name);
+    }
+
+    private String createAndStart(String podId, PodSandboxConfig podConfig, ContainerConfig config) {
+        String id = rt().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(podId).setConfig(config)
+                .setSandboxConfig(podConfig).build()).getContainerId();
+        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+        return id;
+    }
+
+    private ExecSyncResponse exec(String id, long timeout, String... cmd) {
+        return rt().execSync(ExecSyncRequest.newBuilder().setContainerId(id).addAllCmd(List.of(cmd)).setTimeout(timeout).build());
+    }
+
+    private ContainerState state(String id) {
+        return rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).build()).getStatus().getState();
+    }
+
+    private static Status.Code code(Runnable call) {
+        return assertThrows(StatusRuntimeException.class, call::run).getStatus().getCode();
+    }
+
+    @Test
+    @Order(1)
+    void versionAndStatus() {
+        var v = rt().version(VersionRequest.newBuilder().setVersion("v1").build());
+        assertEquals("atrium", v.getRuntimeName());
+        assertEquals("v1", v.getRuntimeApiVersion());
+        var conditions = rt().status(StatusRequest.getDefaultInstance()).getStatus().getConditionsList();
+        assertTrue(conditions.stream().anyMatch(c -> c.getType().equals("RuntimeReady") && c.getStatus()), conditions.toString());
+        assertTrue(conditions.stream().anyMatch(c -> c.getType().equals("NetworkReady") && !c.getStatus()
+                && c.getReason().equals("NoCNIConfig")), conditions.toString());
+    }
+
+    @Test
+    @Order(2)
+    void twoContainersShareLocalhostAndHostnameLogBothStreamsAndExec() throws Exception {
+        PodSandboxConfig config = pod("web", "uid-web");
+        String podId = runPod(config);
+        String server = createAndStart(podId, config, container("server", "sh", "-c",
+                "echo hello-out; echo hello-err >&2; while true; do echo pong | busybox nc -l -p 7777; done").build());
+        String client = createAndStart(podId, config, container("client", "/bin/busybox", "sleep", "3600").build());
+        assertEquals(ContainerState.CONTAINER_RUNNING, state(server));
+
+        ExecSyncResponse viaLocalhost = null;
+        for (int i = 0; i < 50; i++) {
+            viaLocalhost = exec(client, 10, "sh", "-c", "busybox nc 127.0.0.1 7777 </dev/null");
+            if (viaLocalhost.getStdout().toStringUtf8().contains("pong")) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        assertEquals("pong", viaLocalhost.getStdout().toStringUtf8().trim(), "the client reaches the server on localhost");
+        assertEquals("web", exec(server, 10, "/bin/busybox", "hostname").getStdout().toStringUtf8().trim());
+        assertEquals("web", exec(client, 10, "/bin/busybox", "hostname").getStdout().toStringUtf8().trim());
+        assertTrue(exec(client, 10, "/bin/busybox", "env").getStdout().toStringUtf8().contains("FROM_IMAGE=yes"), "image env applied");
+
+        ExecSyncResponse both = exec(client, 10, "sh", "-c", "echo to-out; echo to-err >&2; exit 3");
+        assertEquals("to-out\n", both.getStdout().toStringUtf8());
+        assertEquals("to-err\n", both.getStderr().toStringUtf8());
+        assertEquals(3, both.getExitCode());
+
+        long t0 = System.nanoTime();
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, code(() -> exec(client, 1, "/bin/busybox", "sleep", "30")));
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(20), "the exec timeout is honoured");
+
+        Path log = logs.resolve("uid-web/server/0.log");
+        String text = "";
+        for (int i = 0; i < 50 && !(text.contains("hello-out") && text.contains("hello-err")); i++) {
+            Thread.sleep(100);
+            text = Files.exists(log) ? Files.readString(log) : "";
+        }
+        assertTrue(text.lines().anyMatch(l -> l.matches("\\S+ stdout F hello-out")), text);
+        assertTrue(text.lines().anyMatch(l -> l.matches("\\S+ stderr F hello-err")), text);
+
+        var listed = rt().listContainers(ListContainersRequest.newBuilder().setFilter(io.atrium.cri.v1.ContainerFilter
+                .newBuilder().setPodSandboxId(podId).putLabelSelector("name", "client")).build()).getContainersList();
+        assertEquals(List.of(client), listed.stream().map(c -> c.getId()).toList());
+    }
+
+    @Test
+    @Order(3)
+    void stopKillsAProcessIgnoringSigtermAfterTheTimeout() {
+        PodSandboxConfig config = pod("stubborn", "uid-stubborn");
+        String podId = runPod(config);
+        String id = createAndStart(podId, config, container("ignore", "sh", "-c",
+                "trap '' TERM; while true; do busybox sleep 1; done").build());
+        long t0 = System.nanoTime();
+        rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(2).build());
+        long took = System.nanoTime() - t0;
+        assertTrue(took >= TimeUnit.MILLISECONDS.toNanos(1900), "waited for the timeout: " + took);
+        assertTrue(took < TimeUnit.SECONDS.toNanos(30), "then killed: " + took);
+        var status = rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).build()).getStatus();
+        assertEquals(ContainerState.CONTAINER_EXITED, status.getState());
+        assertEquals(137, status.getExitCode());
+        // idempotent
+        rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(2).build());
+    }
+
+    @Test
+    @Order(4)
+    void limitsAreInTheCgroupAndUpdateChangesThem() {
+        PodSandboxConfig config = pod("limited", "uid-limited");
+        String podId = runPod(config);
+        ContainerConfig c = container("limited", "/bin/busybox", "sleep", "3600").setLinux(LinuxContainerConfig.newBuilder()
+                .setResources(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(64L << 20)
+                        .setCpuQuota(50000).setCpuPeriod(100000))).build();
+        String id = createAndStart(podId, config, c);
+        assertEquals(String.valueOf(64L << 20),
+                exec(id, 10, "/bin/busybox", "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes").getStdout().toStringUtf8().trim());
+        assertEquals("50000", exec(id, 10, "/bin/busybox", "cat", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us").getStdout().toStringUtf8().trim());
+        rt().updateContainerResources(UpdateContainerResourcesRequest.newBuilder().setContainerId(id)
+                .setLinux(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(128L << 20).setCpuQuota(20000)
+                        .setCpuPeriod(100000)).build());
+        assertEquals(String.valueOf(128L << 20),
+                exec(id, 10, "/bin/busybox", "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes").getStdout().toStringUtf8().trim());
+        assertEquals(128L << 20, rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).build())
+                .getStatus().getResources().getLinux().getMemoryLimitInBytes());
+    }
+
+    @Test
+    @Order(5)
+    void badInputGetsTheRightCodeAndLeavesNothingBehind() {
+        int podsBefore = rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsCount();
+        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> rt().runPodSandbox(RunPodSandboxRequest.newBuilder()
+                .setConfig(PodSandboxConfig.newBuilder().setHostname("x")).build())));
+        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> rt().runPodSandbox(RunPodSandboxRequest.newBuilder()
+                .setConfig(pod("handler", "uid-h")).setRuntimeHandler("no-such-handler").build())));
+        PodSandboxConfig.Builder huge = pod("huge", "uid-huge").toBuilder();
+        huge.putAnnotations("big", "x".repeat(300 * 1024));
+        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> runPod(huge.build())));
+        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> runPod(pod("bad/name", "uid-bad"))));
+
+        PodSandboxConfig dup = pod("dup", "uid-dup");
+        String podId = runPod(dup);
+        assertEquals(Status.Code.ALREADY_EXISTS, code(() -> runPod(dup)));
+        String name = "once";
+        String c1 = createAndStart(podId, dup, container(name, "/bin/busybox", "sleep", "3600").build());
+        assertEquals(Status.Code.ALREADY_EXISTS, code(() -> createAndStart(podId, dup, container(name, "/bin/busybox", "sleep", "1").build())));
+        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> rt().createContainer(CreateContainerRequest.newBuilder()
+                .setPodSandboxId(podId).setConfig(ContainerConfig.newBuilder().setImage(ImageSpec.newBuilder().setImage(image))).build())));
+        assertEquals(Status.Code.NOT_FOUND, code(() -> rt().createContainer(CreateContainerRequest.newBuilder()
+                .setPodSandboxId(podId).setConfig(container("noimage", "/bin/busybox", "true").setImage(ImageSpec.newBuilder()
+                        .setImage(registry.host() + "/it/missing:1"))).build())));
+        assertEquals(Status.Code.FAILED_PRECONDITION, code(() -> rt().startContainer(
+                StartContainerRequest.newBuilder().setContainerId(c1).build())));
+
+        String unknown = "f".repeat(64);
+        assertEquals(Status.Code.NOT_FOUND, code(() -> rt().podSandboxStatus(
+                PodSandboxStatusRequest.newBuilder().setPodSandboxId(unknown).build())));
+        assertEquals(Status.Code.NOT_FOUND, code(() -> state(unknown)));
+        assertEquals(Status.Code.NOT_FOUND, code(() -> exec(unknown, 1, "/bin/busybox", "true")));
+        rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(unknown).build());
+        rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(unknown).build());
+        rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(unknown).build());
+
+        rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+        assertEquals(ContainerState.CONTAINER_EXITED, state(c1), "stopping a pod stops its containers");
+        assertEquals(PodSandboxState.SANDBOX_NOTREADY, rt().podSandboxStatus(PodSandboxStatusRequest.newBuilder()
+                .setPodSandboxId(podId).build()).getStatus().getState());
+        assertEquals(Status.Code.FAILED_PRECONDITION, code(() -> rt().createContainer(CreateContainerRequest.newBuilder()
+                .setPodSandboxId(podId).setConfig(container("late", "/bin/busybox", "true")).build())));
+        rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+        rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+        rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+        assertEquals(podsBefore, rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsCount(),
+                "failed and removed pods leave no record");
+    }
+
+    @Test
+    @Order(6)
+    void aNodeRestartKeepsEverythingListedRunningAndStoppable() throws Exception {
+        var podsBefore = rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList();
+        var containersBefore = rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersList();
+        String web = podsBefore.stream().filter(p -> p.getMetadata().getName().equals("web")).findFirst().orElseThrow().getId();
+        String client = containersBefore.stream().filter(c -> c.getMetadata().getName().equals("client")).findFirst()
+                .orElseThrow().getId();
+        cri.close();
+        assertTrue(node.terminate(30), "node stops on SIGTERM");
+        node.start("--config", work.resolve("atrium.toml").toString());
+        cri = CriClient.connect(node.state.resolve("atrium.sock"));
+        assertEquals(podsBefore.stream().map(p -> p.getId() + p.getState()).sorted().toList(),
+                rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList().stream()
+                        .map(p -> p.getId() + p.getState()).sorted().toList());
+        assertEquals(containersBefore.stream().map(c -> c.getId() + c.getState()).sorted().toList(),
+                rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersList().stream()
+                        .map(c -> c.getId() + c.getState()).sorted().toList());
+        assertEquals("web", exec(client, 20, "/bin/busybox", "hostname").getStdout().toStringUtf8().trim(), "exec after restart");
+        rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(client).setTimeout(1).build());
+        assertEquals(ContainerState.CONTAINER_EXITED, state(client));
+        rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(web).build());
+    }
+
+    @Test
+    @Order(7)
+    void removingEverythingLeavesNoMountsNamespacesOrState() throws Exception {
+        for (var p : rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()) {
+            rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(p.getId()).build());
+            rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(p.getId()).build());
+        }
+        assertEquals(0, rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsCount());
+        assertEquals(0, rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersCount());
+        String mountinfo = Files.readString(Path.of("/proc/self/mountinfo"));
+        assertFalse(mountinfo.contains(node.root.toString()), "no mounts under the node root:\n" + mountinfo);
+        assertFalse(mountinfo.contains(node.state.toString()), "no mounts under the state dir:\n" + mountinfo);
+        try (Stream<Path> left = Files.list(node.root.resolve("engine/pods"))) {
+            assertEquals(List.of(), left.toList());
+        }
+        try (Stream<Path> left = Files.list(node.root.resolve("engine/containers"))) {
+            assertEquals(List.of(), left.toList());
+        }
+        Path netns = node.state.resolve("netns");
+        if (Files.exists(netns)) {
+            try (Stream<Path> left = Files.list(netns)) {
+                assertEquals(List.of(), left.toList(), "no pinned namespaces left");
+            }
+        }
+    }
+}
