@@ -39,6 +39,10 @@ final class LogSetup {
         });
         root.addHandler(h);
         root.setLevel(Level.parse(System.getProperty("atrium.log.level", "INFO")));
+        // gRPC sets SO_KEEPALIVE on every unix-socket connection, an option Netty's unix channels do
+        // not have; Netty warns once per connection. Harmless, so keep it out of the node's log.
+        Logger.getLogger("io.netty.bootstrap.ServerBootstrap").setLevel(Level.SEVERE);
+        Logger.getLogger("io.netty.bootstrap.Bootstrap").setLevel(Level.SEVERE);
     }
 
     private static String quote(String s) {
