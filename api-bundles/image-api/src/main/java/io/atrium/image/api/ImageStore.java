@@ -15,6 +15,21 @@ public interface ImageStore {
      */
     ImageRecord pull(ImageReference reference, RegistryAuth auth, PullListener listener);
 
+    /**
+     * Pulls an image, choosing among the entries of an image index by {@code options}
+     * ({@link PullOptions#DEFAULT}: the node's platform, else {@code wasi/wasm}).
+     *
+     * @throws ImageException NOT_FOUND when the index has no entry for any of the platforms
+     * @since 1.1.0; the default ignores non-default options with UNIMPLEMENTED
+     */
+    default ImageRecord pull(ImageReference reference, RegistryAuth auth, PullListener listener, PullOptions options) {
+        if (options == null || options.platforms().isEmpty()) {
+            return pull(reference, auth, listener);
+        }
+        throw new ImageException(ImageException.Reason.UNIMPLEMENTED, "this image store cannot choose a platform ("
+                + options.platforms() + ")");
+    }
+
     /** Imports an OCI image layout directory, an OCI layout tarball or a docker-archive tarball. */
     List<ImageRecord> importArchive(Path archive, PullListener listener);
 

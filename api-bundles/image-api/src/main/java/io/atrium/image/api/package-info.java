@@ -6,7 +6,7 @@
  * for root filesystems). Minor versions only add.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.atrium.image.api;
 
 import org.osgi.annotation.bundle.Export;

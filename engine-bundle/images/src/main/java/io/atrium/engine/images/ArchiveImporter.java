@@ -61,18 +61,18 @@ final class ArchiveImporter {
     private final ImageIndex index;
     private final Catalog catalog;
     private final Leases leases;
-    private final Platforms platform;
+    private final List<Platforms> platforms;
     private final Path scratch;
     private final ObjectMapper json = Json.mapper();
 
-    ArchiveImporter(ContentStore content, LayerStore layers, ImageIndex index, Catalog catalog, Leases leases, Platforms platform, Path scratch) {
+    ArchiveImporter(ContentStore content, LayerStore layers, ImageIndex index, Catalog catalog, Leases leases, List<Platforms> platforms, Path scratch) {
         this.scratch = scratch;
         this.content = content;
         this.layers = layers;
         this.index = index;
         this.catalog = catalog;
         this.leases = leases;
-        this.platform = platform;
+        this.platforms = List.copyOf(platforms);
     }
 
     List<ImageRecord> importPath(Path path, PullListener listener) {
@@ -131,8 +131,10 @@ final class ArchiveImporter {
             byte[] manifestBytes = targetBytes;
             if (MediaTypes.INDEXES.contains(d.mediaType())) {
                 Manifest idx = json.readValue(targetBytes, Manifest.class);
-                chosen = platform.select(idx.manifests() == null ? List.of() : idx.manifests())
-                        .orElseThrow(() -> ImageException.notFound("no " + platform + " image in " + d.digest()));
+                List<Descriptor> entries = idx.manifests() == null ? List.of() : idx.manifests();
+                chosen = Platforms.select(platforms, entries)
+                        .orElseThrow(() -> ImageException.notFound("no " + Platforms.describe(platforms) + " image in "
+                                + d.digest() + " (it has " + ImagePuller.entryPlatforms(entries) + ")"));
                 manifestBytes = ingest(dir, chosen, lease, listener);
             } else if (!MediaTypes.MANIFESTS.contains(d.mediaType())) {
                 continue; // signatures, attestations and other artifacts are not images

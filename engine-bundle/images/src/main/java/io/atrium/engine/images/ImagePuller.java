@@ -47,12 +47,12 @@ final class ImagePuller {
     private final Catalog catalog;
     private final Leases leases;
     private final ExecutorService pool;
-    private final Platforms platform;
+    private final List<Platforms> defaultPlatforms;
     private final ConcurrentMap<String, CompletableFuture<Void>> downloads = new ConcurrentHashMap<>();
     private final ObjectMapper json = Json.mapper();
 
     ImagePuller(RegistryClient registry, ContentStore content, LayerStore layers, ImageIndex index, Catalog catalog,
-            Leases leases, ExecutorService pool, Platforms platform) {
+            Leases leases, ExecutorService pool, List<Platforms> defaultPlatforms) {
         this.registry = registry;
         this.content = content;
         this.layers = layers;
@@ -60,10 +60,15 @@ final class ImagePuller {
         this.catalog = catalog;
         this.leases = leases;
         this.pool = pool;
-        this.platform = platform;
+        this.defaultPlatforms = List.copyOf(defaultPlatforms);
     }
 
     ImageRecord pull(ImageReference ref, RegistryAuth auth, PullListener listener) {
+        return pull(ref, auth, listener, defaultPlatforms);
+    }
+
+    /** @param platforms in order of preference: the first one the index has an entry for is pulled */
+    ImageRecord pull(ImageReference ref, RegistryAuth auth, PullListener listener, List<Platforms> platforms) {
         RegistryClient.Session session = registry.session(ref, auth);
         listener.progress(new PullProgress(Phase.RESOLVING, null, 0, -1, "resolving " + ref));
         FetchedManifest top = session.manifest(ref.manifestReference());
@@ -71,8 +76,10 @@ final class ImagePuller {
             FetchedManifest chosen = top;
             if (MediaTypes.INDEXES.contains(top.mediaType())) {
                 Manifest idx = parse(top.body(), ref + " index");
-                Descriptor d = platform.select(idx.manifests() == null ? List.of() : idx.manifests())
-                        .orElseThrow(() -> new ImageException(Reason.NOT_FOUND, "no " + platform + " image in the index of " + ref));
+                List<Descriptor> entries = idx.manifests() == null ? List.of() : idx.manifests();
+                Descriptor d = Platforms.select(platforms, entries)
+                        .orElseThrow(() -> new ImageException(Reason.NOT_FOUND, "no " + Platforms.describe(platforms)
+                                + " image in the index of " + ref + " (it has " + entryPlatforms(entries) + ")"));
                 lease.add(d.digest());
                 chosen = session.manifest(d.digest());
                 if (!MediaTypes.MANIFESTS.contains(chosen.mediaType())) {
@@ -116,6 +123,14 @@ final class ImagePuller {
         } catch (IOException e) {
             throw new ImageException(Reason.INTERNAL, "storing " + ref + " failed: " + e.getMessage(), e);
         }
+    }
+
+    static String entryPlatforms(List<Descriptor> entries) {
+        List<String> ps = entries.stream().map(Descriptor::platform)
+                .map(p -> p == null ? "no platform" : p.os() + "/" + p.architecture()
+                        + (p.variant() == null || p.variant().isEmpty() ? "" : "/" + p.variant()))
+                .distinct().toList();
+        return ps.isEmpty() ? "no entries" : String.join(", ", ps);
     }
 
     private Manifest parse(byte[] body, String what) {

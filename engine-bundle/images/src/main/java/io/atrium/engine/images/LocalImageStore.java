@@ -21,6 +21,7 @@ import io.atrium.image.api.ImageRecord;
 import io.atrium.image.api.ImageReference;
 import io.atrium.image.api.ImageStore;
 import io.atrium.image.api.PullListener;
+import io.atrium.image.api.PullOptions;
 import io.atrium.image.api.RegistryAuth;
 import io.atrium.image.api.ResolvedUser;
 import io.atrium.sandbox.api.NodePaths;
@@ -83,8 +84,8 @@ public final class LocalImageStore implements ImageStore {
             return t;
         });
         this.client = new RegistryClient(registryConfig, TrustStores.context(registryConfig.caFiles()));
-        this.puller = new ImagePuller(client, content, layers, index, catalog, leases, pool, Platforms.host());
-        this.importer = new ArchiveImporter(content, layers, index, catalog, leases, Platforms.host(), layout.ingest());
+        this.puller = new ImagePuller(client, content, layers, index, catalog, leases, pool, Platforms.defaults());
+        this.importer = new ArchiveImporter(content, layers, index, catalog, leases, Platforms.defaults(), layout.ingest());
     }
 
     static Path rootOf(BundleContext context) {
@@ -111,6 +112,20 @@ public final class LocalImageStore implements ImageStore {
     @Override
     public ImageRecord pull(ImageReference reference, RegistryAuth auth, PullListener listener) {
         return puller.pull(reference, auth, listener == null ? PullListener.NONE : listener);
+    }
+
+    @Override
+    public ImageRecord pull(ImageReference reference, RegistryAuth auth, PullListener listener, PullOptions options) {
+        if (options == null || options.platforms().isEmpty()) {
+            return pull(reference, auth, listener);
+        }
+        List<Platforms> platforms;
+        try {
+            platforms = options.platforms().stream().map(Platforms::parse).toList();
+        } catch (IllegalArgumentException e) {
+            throw new ImageException(ImageException.Reason.INVALID_ARGUMENT, e.getMessage());
+        }
+        return puller.pull(reference, auth, listener == null ? PullListener.NONE : listener, platforms);
     }
 
     @Override

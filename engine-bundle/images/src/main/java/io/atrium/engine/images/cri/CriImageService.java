@@ -28,6 +28,7 @@ import io.atrium.image.api.ImageRecord;
 import io.atrium.image.api.ImageReference;
 import io.atrium.image.api.ImageStore;
 import io.atrium.image.api.PullListener;
+import io.atrium.image.api.PullOptions;
 import io.atrium.image.api.RegistryAuth;
 import io.grpc.BindableService;
 import io.grpc.Status;
@@ -97,10 +98,31 @@ public final class CriImageService extends ImageServiceGrpc.ImageServiceImplBase
     public void pullImage(PullImageRequest request, StreamObserver<PullImageResponse> response) {
         answer(response, () -> {
             ImageReference ref = ImageReference.parse(required(request.getImage(), "PullImage"));
-            ImageRecord r = images.pull(ref, auth(request.hasAuth() ? request.getAuth() : null), PullListener.NONE);
+            ImageRecord r = images.pull(ref, auth(request.hasAuth() ? request.getAuth() : null), PullListener.NONE,
+                    pullOptions(request));
             return PullImageResponse.newBuilder().setImageRef(r.id()).build();
         });
     }
+
+    /**
+     * The pod's annotation {@value #PLATFORM_ANNOTATION} ({@code wasi/wasm}, or a comma-separated
+     * preference) chooses the index entry; without it the store's default rule applies.
+     */
+    public static PullOptions pullOptions(PullImageRequest request) {
+        String wanted = request.hasSandboxConfig()
+                ? request.getSandboxConfig().getAnnotationsOrDefault(PLATFORM_ANNOTATION, "") : "";
+        if (wanted.isBlank()) {
+            return PullOptions.DEFAULT;
+        }
+        try {
+            return new PullOptions(java.util.Arrays.stream(wanted.split(",")).map(String::trim).toList());
+        } catch (IllegalArgumentException e) {
+            throw new ImageException(ImageException.Reason.INVALID_ARGUMENT, "annotation " + PLATFORM_ANNOTATION + ": " + e.getMessage());
+        }
+    }
+
+    /** Pod annotation naming the platform(s) a pull prefers. */
+    public static final String PLATFORM_ANNOTATION = "atrium.io/platform";
 
     @Override
     public void removeImage(RemoveImageRequest request, StreamObserver<RemoveImageResponse> response) {

@@ -11,6 +11,42 @@ import java.util.Optional;
  */
 public record Platforms(String os, String architecture, String variant) {
 
+    /** WASI preview 1 modules ({@code wasi/wasm}), what the wasm handler runs. */
+    public static final Platforms WASM = new Platforms("wasi", "wasm", "");
+
+    /**
+     * The default preference of a pull: this node's platform, and only when the index has no entry
+     * for it, {@code wasi/wasm} (kubelet pulls before it knows the pod's runtime handler).
+     */
+    public static List<Platforms> defaults() {
+        return List.of(host(), WASM);
+    }
+
+    /** {@code os/architecture[/variant]}. */
+    public static Platforms parse(String platform) {
+        String[] p = platform.trim().toLowerCase(Locale.ROOT).split("/", -1);
+        if (p.length < 2 || p.length > 3 || java.util.Arrays.stream(p).anyMatch(String::isBlank)) {
+            throw new IllegalArgumentException("platform '" + platform + "' is not os/architecture[/variant]");
+        }
+        return new Platforms(p[0], p[1], p.length == 3 ? p[2] : "");
+    }
+
+    /** The entry of the first platform in {@code preference} that {@code manifests} has one for. */
+    public static Optional<Descriptor> select(List<Platforms> preference, List<Descriptor> manifests) {
+        for (Platforms p : preference) {
+            Optional<Descriptor> d = p.select(manifests);
+            if (d.isPresent()) {
+                return d;
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** How an error names a preference: {@code linux/amd64 or wasi/wasm}. */
+    public static String describe(List<Platforms> preference) {
+        return String.join(" or ", preference.stream().map(Platforms::toString).toList());
+    }
+
     public static Platforms host() {
         String arch = System.getProperty("os.arch", "amd64").toLowerCase(Locale.ROOT);
         return switch (arch) {

@@ -144,9 +144,14 @@ public final class ImageWriter {
     }
 
     public static Image image(String architecture, Map<String, Object> runConfig, List<Layer> layers) throws IOException {
+        return image("linux", architecture, runConfig, layers);
+    }
+
+    /** An image whose config says {@code os}/{@code architecture} (e.g. {@code wasi}/{@code wasm}). */
+    public static Image image(String os, String architecture, Map<String, Object> runConfig, List<Layer> layers) throws IOException {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("architecture", architecture);
-        config.put("os", "linux");
+        config.put("os", os);
         config.put("config", runConfig);
         config.put("rootfs", Map.of("type", "layers", "diff_ids", layers.stream().map(Layer::diffId).toList()));
         Blob configBlob = Blob.of("application/vnd.oci.image.config.v1+json", JSON.writeValueAsBytes(config));
