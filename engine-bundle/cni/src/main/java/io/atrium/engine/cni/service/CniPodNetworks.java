@@ -262,6 +262,11 @@ public final class CniPodNetworks implements PodNetworks, AutoCloseable {
         }
     }
 
+    /** Every pod the journal holds, attached or owing a DEL (for tests and diagnostics). */
+    public List<String> journaledPods() throws IOException {
+        return journal.all().stream().map(AttachmentRecord::podId).toList();
+    }
+
     /** Pods whose DEL is still owed (for tests and diagnostics). */
     public List<String> pendingDeletes() throws IOException {
         return journal.all().stream().filter(AttachmentRecord::needsDelete).map(AttachmentRecord::podId).toList();

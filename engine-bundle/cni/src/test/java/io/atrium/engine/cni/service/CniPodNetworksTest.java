@@ -59,6 +59,14 @@ class CniPodNetworksTest {
     @AfterEach
     void cleanUp() throws Exception {
         if (networks != null) {
+            // a test that failed half-way still releases what its pods hold, while their netns exist
+            for (String pod : networks.journaledPods()) {
+                try {
+                    networks.tearDown(pod);
+                } catch (PodNetworkException e) {
+                    System.err.println("cleanup: " + e.getMessage());
+                }
+            }
             networks.close();
         }
         net.close();
@@ -408,5 +416,30 @@ class CniPodNetworksTest {
         networks.check(id);
         networks.tearDown(id);
         assertEquals(List.of(), net.allocatedIps());
+    }
+
+    @Test
+    void nodeDefaultChainWithMasqueradeAndBandwidthCleansUp() throws Exception {
+        // the shape of the conflist scripts/run-node.sh writes, on the test's own bridge and subnet
+        net.writeConfig("10-test.conflist", net.conflist(TestNetwork.PORTMAP,
+                "{\"type\": \"bandwidth\", \"capabilities\": {\"bandwidth\": true}}").replace("\"ipMasq\": false", "\"ipMasq\": true"));
+        networks = new CniPodNetworks(net.settings());
+        Path ns = net.netns("d");
+        String id = "pod-def-" + net.tag;
+        String ifbBefore = Host.ok("ip", "-o", "link", "show", "type", "ifb");
+        long tbfBefore = Host.ok("tc", "qdisc", "show").lines().filter(l -> l.contains("tbf")).count();
+        networks.setUp(new PodAttachment(id, ns, "web", "default", "uid", List.of(new PortMapping(31888, 80, "tcp", "")),
+                new Bandwidth(8_000_000, Integer.MAX_VALUE, 8_000_000, Integer.MAX_VALUE)));
+        assertFalse(TestNetwork.iptablesRulesFor(id).isEmpty(), "masquerade and portmap rules name the pod");
+        // the bandwidth plugin shapes on the host side: the pod's veth and an ifb device mirroring it
+        assertEquals(tbfBefore + 2, Host.ok("tc", "qdisc", "show").lines().filter(l -> l.contains("tbf")).count(), "shaping");
+        assertNotEquals(ifbBefore, Host.ok("ip", "-o", "link", "show", "type", "ifb"), "egress shaping device");
+
+        networks.tearDown(id);
+        assertEquals(List.of(), TestNetwork.iptablesRulesFor(id));
+        assertEquals(ifbBefore, Host.ok("ip", "-o", "link", "show", "type", "ifb"));
+        assertEquals(tbfBefore, Host.ok("tc", "qdisc", "show").lines().filter(l -> l.contains("tbf")).count());
+        assertEquals(List.of(), net.allocatedIps());
+        assertEquals("", net.bridgePorts());
     }
 }
