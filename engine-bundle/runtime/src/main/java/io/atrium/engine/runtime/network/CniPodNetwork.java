@@ -5,7 +5,6 @@ import io.atrium.engine.cni.Bandwidth;
 import io.atrium.engine.cni.NetworkReadiness;
 import io.atrium.engine.cni.PodAttachment;
 import io.atrium.engine.cni.PodIp;
-import io.atrium.engine.cni.PodNetworkException;
 import io.atrium.engine.cni.PodNetworkStatus;
 import io.atrium.engine.cni.PodNetworks;
 import io.atrium.engine.cni.PortMapping;
@@ -19,6 +18,7 @@ import java.util.logging.Logger;
  * Pods get the node's CNI network through the {@link PodNetworks} service (ADD on set-up, DEL on
  * tear-down). While no valid CNI config exists the node reports NetworkReady=false (kubelet then
  * starts only host-network pods) and pods started anyway, e.g. with crictl, get loopback only.
+ * A failed DEL fails the stop and keeps the pod's namespace until a later stop succeeds.
  */
 public final class CniPodNetwork implements PodNetwork {
 
@@ -54,12 +54,9 @@ public final class CniPodNetwork implements PodNetwork {
 
     @Override
     public void tearDown(String podId, Path netns, PodSandboxConfig config) throws IOException {
-        try {
-            cni.tearDown(podId);
-        } catch (PodNetworkException e) {
-            // the CNI bundle keeps the DEL in its journal and retries it, so stopping the pod goes on
-            LOG.warning(e.getMessage());
-        }
+        // thrown on, so the engine keeps the namespace: plugins such as bridge undo their
+        // masquerade rules only while it exists; the CNI bundle also retries the DEL itself
+        cni.tearDown(podId);
     }
 
     @Override
