@@ -88,13 +88,15 @@ public final class Node implements AutoCloseable {
         cri = LentSocket.bind(ListeningSocket.CRI, config.criSocket(), CRI_SOCKET_MODE);
         framework = new Felix(frameworkProperties());
         framework.init();
-        framework.start();
+        // Registered between init and start: on a restart the cached bundles start inside
+        // framework.start(), and they must already find the lent socket and the trust hook.
         cri.register(framework.getBundleContext());
         BundleTrust trust = new BundleTrust(config.bundles().trust(), trustedSignersDir());
         bundles = new BundleManager(framework.getBundleContext(), root.resolve("bundle-store"), trust,
                 root.resolve("sandboxers"));
         framework.getBundleContext().registerService(org.osgi.framework.hooks.resolver.ResolverHookFactory.class,
                 new DeployTrustHook(bundles, trust.mode()), null);
+        framework.start();
         bundles.installCore(bundlesDir());
         admin = new AdminServer(config.adminSocket(), new AdminCommands(this));
         admin.start();

@@ -49,12 +49,21 @@ public final class CriMetrics {
         if (!InetAddress.getByName(host).isLoopbackAddress()) {
             throw new IllegalArgumentException(ADDRESS_PROPERTY + " must be a loopback address, got '" + a + "'");
         }
-        server = HTTPServer.builder().hostname(host).port(port).registry(registry).buildAndStart();
-        LOG.info("CRI metrics at http://" + a + "/metrics");
+        HTTPServer started = null;
+        try {
+            started = HTTPServer.builder().hostname(host).port(port).registry(registry).buildAndStart();
+            LOG.info("CRI metrics at http://" + a + "/metrics");
+        } catch (java.net.BindException e) {
+            // A taken port must not cost the node its CRI service: count anyway, serve nothing.
+            LOG.warning("CRI metrics not served: " + a + " is in use (" + e.getMessage() + "); set "
+                    + ADDRESS_PROPERTY + " under [properties] in atrium.toml");
+        }
+        server = started;
     }
 
+    /** The port metrics are served on, or -1 when the address was taken. */
     public int port() {
-        return server.getPort();
+        return server == null ? -1 : server.getPort();
     }
 
     public void record(String method, String sandboxer, String code, long nanos) {
@@ -64,6 +73,8 @@ public final class CriMetrics {
 
     @Deactivate
     void deactivate() {
-        server.close();
+        if (server != null) {
+            server.close();
+        }
     }
 }
