@@ -18,13 +18,25 @@ final class AtriumNode implements Node {
     private final Process process;
     private final String version;
 
-    /** @param javaOpts null for the options in bin/atrium, else ATRIUM_JAVA_OPTS */
     AtriumNode(Path dir, Path tarball, String javaOpts) throws Exception {
-        this.dir = dir;
+        this(dir, unpack(tarball, dir), javaOpts, Map.of());
+    }
+
+    /** Unpacks the tarball into dir and returns the node's home. */
+    static Path unpack(Path tarball, Path dir) throws Exception {
         Processes.run(120, "tar", "-xzf", tarball.toString(), "-C", dir.toString());
         try (var s = Files.list(dir)) {
-            home = s.filter(p -> p.getFileName().toString().startsWith("atrium-") && Files.isDirectory(p)).findFirst().orElseThrow();
+            return s.filter(p -> p.getFileName().toString().startsWith("atrium-") && Files.isDirectory(p)).findFirst().orElseThrow();
         }
+    }
+
+    /**
+     * @param javaOpts null for the options in bin/atrium, else ATRIUM_JAVA_OPTS
+     * @param env extra environment for bin/atrium (e.g. MALLOC_ARENA_MAX)
+     */
+    AtriumNode(Path dir, Path home, String javaOpts, Map<String, String> env) throws Exception {
+        this.dir = dir;
+        this.home = home;
         version = home.getFileName().toString();
         this.state = dir.resolve("state");
         Files.createDirectories(dir.resolve("logs"));
@@ -34,6 +46,7 @@ final class AtriumNode implements Node {
         if (javaOpts != null) {
             pb.environment().put("ATRIUM_JAVA_OPTS", javaOpts);
         }
+        pb.environment().putAll(env);
         process = pb.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (true) {

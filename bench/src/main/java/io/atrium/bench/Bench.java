@@ -131,10 +131,13 @@ public final class Bench {
 
     private void runOne(String rt, Path dir, Path tarball, TestRegistry registry, Images images, int rep) throws Exception {
         boolean wasm = rt.equals("atrium-wasm");
-        try (Node node = rt.equals("containerd") ? new ContainerdNode(dir, registry.host(), images.pause)
-                : new AtriumNode(dir, tarball, null);
+        try (Node node = rt.equals("containerd") ? new ContainerdNode(dir, registry.host(), images.pause) : installAtrium(dir, tarball);
              CriClient cri = CriClient.connect(node.criSocket())) {
             results.machine.put(rt + "_version", node.version());
+            if (node instanceof AtriumNode) {
+                String cmd = ProcMem.table().get(node.daemonPid()).cmdline();
+                results.machine.put("atrium_jvm_options", cmd.replaceAll(" -cp .*", "").replaceFirst("^\\S+ ", ""));
+            }
             if (rt.equals("containerd")) {
                 Pods.pull(cri, images.pause);
             }
@@ -172,6 +175,17 @@ public final class Bench {
                 pods.sweep();
             }
         }
+    }
+
+    /** Unpacks the tarball and builds the class-data sharing archive, as an install would. */
+    private static AtriumNode installAtrium(Path dir, Path tarball) throws Exception {
+        Path home = AtriumNode.unpack(tarball, dir);
+        try {
+            Processes.run(300, home.resolve("bin/atrium").toString(), "cds");
+        } catch (java.io.IOException e) {
+            log("no CDS archive: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        return new AtriumNode(dir, home, null, Map.of());
     }
 
     private void record(String rt, String what, ProcMem.Mem m) {
