@@ -290,6 +290,43 @@ class RuntimeServiceNodeTest {
 
     @Test
     @Order(6)
+    void theRuncSandboxerBundleIsUpdatedWhilePodsRunAndTheyStayControllable() throws Exception {
+        PodSandboxConfig cfg = pod("upd", "uid-upd");
+        String podId = runPod(cfg);
+        String sleeper = createAndStart(podId, cfg, container("sleeper", "/bin/sh", "-c", "echo up; exec sleep 1000").build());
+        var before = rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(sleeper).build()).getStatus();
+        assertEquals(ContainerState.CONTAINER_RUNNING, before.getState());
+
+        NodeProcess.Cli ps = node.cli("ps");
+        assertEquals(0, ps.exit(), ps.err());
+        assertTrue(ps.out().contains("sleeper"), "atrium ps lists the container: " + ps.out());
+        NodeProcess.Cli pods = node.cli("pods");
+        assertTrue(pods.out().contains("upd"), "atrium pods lists the pod: " + pods.out());
+
+        // The shipped runc sandboxer jar (signed by the build) installed again: a real update of the
+        // bundle, with deactivation of the old instance and re-adoption by the new one.
+        Path runcJar;
+        try (Stream<Path> jars = Files.list(node.home.resolve("bundles"))) {
+            runcJar = jars.filter(j -> j.getFileName().toString().startsWith("atrium-sandboxer-runc-")).findFirst().orElseThrow();
+        }
+        NodeProcess.Cli update = node.cli("bundle", "update", "io.atrium.sandboxer.runc", runcJar.toString());
+        assertEquals(0, update.exit(), update.err() + node.log());
+
+        var after = rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(sleeper).build()).getStatus();
+        assertEquals(ContainerState.CONTAINER_RUNNING, after.getState(), "still running after the update");
+        assertEquals(before.getStartedAt(), after.getStartedAt(), "the same process, not a restart");
+        assertEquals("still here", exec(sleeper, 20, "/bin/busybox", "echo", "still here").getStdout().toStringUtf8().trim());
+        rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(sleeper).setTimeout(1).build());
+        var stopped = rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(sleeper).build()).getStatus();
+        assertEquals(ContainerState.CONTAINER_EXITED, stopped.getState());
+        assertTrue(stopped.getExitCode() == 137 || stopped.getExitCode() == 143,
+                "the exit code is still observed after a bundle update: " + stopped.getExitCode());
+        rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+        rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+    }
+
+    @Test
+    @Order(7)
     void aNodeRestartKeepsEverythingListedRunningAndStoppable() throws Exception {
         var podsBefore = rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList();
         var containersBefore = rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersList();
@@ -313,8 +350,10 @@ class RuntimeServiceNodeTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void removingEverythingLeavesNoMountsNamespacesOrState() throws Exception {
+        List<String> podIds = rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList().stream()
+                .map(p -> p.getId()).toList();
         for (var p : rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()) {
             rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(p.getId()).build());
             rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(p.getId()).build());
@@ -329,6 +368,14 @@ class RuntimeServiceNodeTest {
         }
         try (Stream<Path> left = Files.list(node.root.resolve("engine/containers"))) {
             assertEquals(List.of(), left.toList());
+        }
+        // No pod cgroup left in any v1 hierarchy.
+        try (Stream<Path> hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
+            for (Path h : hierarchies.toList()) {
+                for (String id : podIds) {
+                    assertFalse(Files.exists(h.resolve("atrium").resolve(id)), "cgroup left: " + h.resolve("atrium").resolve(id));
+                }
+            }
         }
         Path netns = node.state.resolve("netns");
         if (Files.exists(netns)) {
