@@ -297,7 +297,7 @@ class WasmNodeTest {
 
     @Test
     @Order(7)
-    void aLinuxImageInAWasmPodIsRefusedSayingWhy() {
+    void anImageWithoutTheModuleIsRefusedSayingWhy() {
         // test 1 re-pointed the tag at the wasm entry (a tag names one image); pulling without the annotation takes linux again
         assertEquals(linuxImageId, cri.image().pullImage(PullImageRequest.newBuilder()
                 .setImage(ImageSpec.newBuilder().setImage(bothRef)).build()).getImageRef());
@@ -307,6 +307,10 @@ class WasmNodeTest {
                 container("linux").setImage(ImageSpec.newBuilder().setImage(linuxImageId)).build()));
         assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.toString());
         assertTrue(String.valueOf(e.getStatus().getDescription()).contains("not a WebAssembly module"), e.toString());
+        StatusRuntimeException missing = assertThrows(StatusRuntimeException.class, () -> create(podId, pc,
+                container("missing", "/missing.wasm").build()));
+        assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, missing.getStatus().getCode(), missing.toString());
+        assertTrue(String.valueOf(missing.getStatus().getDescription()).contains("the image has no /missing.wasm"), missing.toString());
     }
 
     @Test
