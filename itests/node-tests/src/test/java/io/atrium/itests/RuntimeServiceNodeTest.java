@@ -63,6 +63,7 @@ class RuntimeServiceNodeTest {
     private NodeProcess node;
     private CriClient cri;
     private String image;
+    private int metricsPort;
     private Path logs;
 
     @BeforeAll
@@ -76,10 +77,13 @@ class RuntimeServiceNodeTest {
         registry.pushVia(busybox, "it/busybox", "1");
         image = registry.host() + "/it/busybox:1";
         node = NodeProcess.unpack();
-        // an ephemeral metrics port: other nodes on this machine may hold the default one
+        // a free metrics port of our own: other nodes on this machine may hold the default one
+        try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            metricsPort = probe.getLocalPort();
+        }
         Path config = work.resolve("atrium.toml");
         Files.writeString(config, Files.readString(node.home.resolve("conf/atrium.toml"))
-                + "\"atrium.metrics.address\" = \"127.0.0.1:0\"\n");
+                + "\"atrium.metrics.address\" = \"127.0.0.1:" + metricsPort + "\"\n");
         node.start("--config", config.toString());
         cri = CriClient.connect(node.state.resolve("atrium.sock"));
         cri.image().pullImage(PullImageRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(image)).build());
@@ -197,6 +201,47 @@ class RuntimeServiceNodeTest {
         var listed = rt().listContainers(ListContainersRequest.newBuilder().setFilter(io.atrium.cri.v1.ContainerFilter
                 .newBuilder().setPodSandboxId(podId).putLabelSelector("name", "client")).build()).getContainersList();
         assertEquals(List.of(client), listed.stream().map(c -> c.getId()).toList());
+    }
+
+    @Test
+    @Order(2)
+    void containerEventsStreamAndMetricsCountCalls() throws Exception {
+        var events = new java.util.concurrent.LinkedBlockingQueue<io.atrium.cri.v1.ContainerEventResponse>();
+        var ctx = io.grpc.Context.current().withCancellation();
+        try {
+            // A blocking server stream starts only when iterated; run it on its own thread.
+            java.util.concurrent.ExecutorService reader = java.util.concurrent.Executors.newSingleThreadExecutor();
+            reader.submit(() -> ctx.run(() -> cri.runtime().withDeadlineAfter(120, TimeUnit.SECONDS)
+                    .getContainerEvents(io.atrium.cri.v1.GetEventsRequest.getDefaultInstance()).forEachRemaining(events::add)));
+            Thread.sleep(500);
+            PodSandboxConfig cfg = pod("events", "uid-events");
+            String podId = runPod(cfg);
+            String id = createAndStart(podId, cfg, container("short", "/bin/sh", "-c", "exit 0").build());
+            java.util.Set<io.atrium.cri.v1.ContainerEventType> seen = java.util.EnumSet.noneOf(io.atrium.cri.v1.ContainerEventType.class);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!seen.contains(io.atrium.cri.v1.ContainerEventType.CONTAINER_STOPPED_EVENT) && System.nanoTime() < deadline) {
+                var e = events.poll(1, TimeUnit.SECONDS);
+                if (e != null && e.getContainerId().equals(id)) {
+                    seen.add(e.getContainerEventType());
+                }
+            }
+            assertTrue(seen.containsAll(java.util.EnumSet.of(io.atrium.cri.v1.ContainerEventType.CONTAINER_CREATED_EVENT,
+                    io.atrium.cri.v1.ContainerEventType.CONTAINER_STARTED_EVENT,
+                    io.atrium.cri.v1.ContainerEventType.CONTAINER_STOPPED_EVENT)), "events seen: " + seen);
+            rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+            rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+            reader.shutdownNow();
+        } finally {
+            ctx.cancel(null);
+        }
+
+        var http = java.net.http.HttpClient.newHttpClient();
+        String metrics = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("atrium_cri_requests_total")
+                && l.contains("method=\"RunPodSandbox\"") && l.contains("sandboxer=\"runc\"")), metrics);
+        assertTrue(metrics.contains("atrium_cri_request_duration_seconds_bucket"), metrics);
     }
 
     @Test

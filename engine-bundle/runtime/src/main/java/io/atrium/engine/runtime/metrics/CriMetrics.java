@@ -35,9 +35,10 @@ public final class CriMetrics {
     }
 
     public CriMetrics(String address) throws IOException {
-        calls = Counter.builder().name("atrium_cri_requests_total").help("CRI calls answered")
+        // No exemplars: they need the tracer bundles, and the node has no tracing to link to.
+        calls = Counter.builder().name("atrium_cri_requests_total").help("CRI calls answered").withoutExemplars()
                 .labelNames("method", "sandboxer", "code").register(registry);
-        latency = Histogram.builder().name("atrium_cri_request_duration_seconds").help("CRI call latency")
+        latency = Histogram.builder().name("atrium_cri_request_duration_seconds").help("CRI call latency").withoutExemplars()
                 .labelNames("method", "sandboxer").register(registry);
         String a = address == null || address.isBlank() ? DEFAULT_ADDRESS : address.trim();
         int colon = a.lastIndexOf(':');
