@@ -18,13 +18,16 @@ import java.util.Map;
  * Java CRI client with the same pod and container specs.
  *
  * <pre>
- * bench/run.sh [--reps 3] [--counts 10,50,100] [--latency-n 50] [--runtimes containerd,atrium]
+ * bench/run.sh [--reps 3] [--counts 10,50,100] [--latency-n 50] [--runtimes containerd,atrium,atrium-wasm]
  *              [--tarball FILE] [--out DIR] [--settle 10] [--report-only]
- * bench/run.sh --jvm-options   # idle footprint of the node JVM under option sets (see JvmOptions)
+ * bench/run.sh --jvm-options   # footprint of the node JVM under option sets (see JvmOptions)
+ * bench/run.sh --diagnose      # NMT, threads and class histogram of the node, idle and with pods
  * </pre>
  */
 public final class Bench {
     static final double MIB = 1024.0;
+    /** Wasm pods on the Atrium node (handler "wasm"); containerd has no counterpart here. */
+    static final String WASM = "atrium-wasm";
 
     final Map<String, String> opts = new HashMap<>();
     final Results results;
@@ -47,7 +50,7 @@ public final class Bench {
                 "tarball", "../distribution/target/atrium-0.1.0-SNAPSHOT.tar.gz", "out", "../docs", "settle", "10"));
         for (int i = 0; i < args.length; i++) {
             String a = args[i].replaceFirst("^--", "");
-            if (a.equals("report-only") || a.equals("jvm-options") || a.equals("wasm")) {
+            if (a.equals("report-only") || a.equals("jvm-options") || a.equals("diagnose")) {
                 o.put(a, "true");
             } else {
                 o.put(a, args[++i]);
@@ -57,6 +60,10 @@ public final class Bench {
         Path json = out.resolve("benchmarks/results.json");
         if (o.containsKey("report-only")) {
             Report.write(Results.load(json), out);
+            return;
+        }
+        if (o.containsKey("diagnose")) {
+            Diagnose.main(o);
             return;
         }
         if (o.containsKey("jvm-options")) {
@@ -109,6 +116,9 @@ public final class Bench {
         Path tarball = Files.copy(Path.of(opts.get("tarball")), work.resolve("atrium.tar.gz"));
         try (TestRegistry registry = new TestRegistry(Files.createDirectories(work.resolve("registry")))) {
             Images images = Images.push(registry);
+            if (runtimes.contains(WASM)) {
+                images.pushWasm(registry, work);
+            }
             for (int rep = 0; rep < reps; rep++) {
                 List<String> order = new ArrayList<>(runtimes);
                 if (rep % 2 == 1) {
@@ -130,7 +140,11 @@ public final class Bench {
     }
 
     private void runOne(String rt, Path dir, Path tarball, TestRegistry registry, Images images, int rep) throws Exception {
-        boolean wasm = rt.equals("atrium-wasm");
+        boolean wasm = rt.equals(WASM);
+        if (wasm && images.wasm == null) {
+            results.notes.add("Wasm pods skipped: no wasm32-wasi compiler to build the workload module");
+            return;
+        }
         try (Node node = rt.equals("containerd") ? new ContainerdNode(dir, registry.host(), images.pause) : installAtrium(dir, tarball);
              CriClient cri = CriClient.connect(node.criSocket())) {
             results.machine.put(rt + "_version", node.version());
@@ -141,9 +155,9 @@ public final class Bench {
             if (rt.equals("containerd")) {
                 Pods.pull(cri, images.pause);
             }
-            String image = wasm ? opts.get("wasm-image") : images.sleep;
+            String image = wasm ? images.wasm : images.sleep;
             Pods.pull(cri, image);
-            Pods pods = new Pods(cri, node, image, wasm ? "wasm" : "", wasm ? List.of() : Images.SLEEP);
+            Pods pods = new Pods(cri, node, image, wasm ? "wasm" : "", wasm ? Images.WASM_SLEEP : Images.SLEEP);
             settle();
             ProcMem.Mem idle = node.managementMemory();
             record(rt, "idle", idle);
@@ -156,6 +170,10 @@ public final class Bench {
                     settle();
                     ProcMem.Mem m = node.managementMemory();
                     record(rt, "pods" + n, m);
+                    int running = pods.running();
+                    if (running != n) {
+                        results.notes.add(rt + ", rep " + (rep + 1) + ": " + running + " of " + n + " containers RUNNING when memory was read");
+                    }
                     results.add(rt, "pods" + n + ".marginal_pss_kb", (m.pssKb() - idle.pssKb()) / (double) n);
                     results.add(rt, "pods" + n + ".marginal_rss_kb", (m.rssKb() - idle.rssKb()) / (double) n);
                     results.add(rt, "remove.c10.n" + n + ".makespan_s", pods.removeAll(b.pods(), Math.min(10, n)));

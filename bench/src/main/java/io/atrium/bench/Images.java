@@ -17,11 +17,32 @@ final class Images {
 
     final String pause;
     final String sleep;
+    /** A wasi/wasm image holding /sleep.wasm, or null when no clang with a wasm32-wasi target is installed. */
+    String wasm;
 
     private Images(String pause, String sleep) {
         this.pause = pause;
         this.sleep = sleep;
     }
+
+    /** Compiles bench/src/main/wasm/sleep.c with clang and pushes it as a wasi/wasm image. */
+    void pushWasm(TestRegistry registry, Path work) throws Exception {
+        Path source = Path.of("src/main/wasm/sleep.c");
+        Path module = work.resolve("sleep.wasm");
+        try {
+            Processes.run(120, "clang", "--target=wasm32-wasi", "-O2", "-o", module.toString(), source.toString());
+        } catch (java.io.IOException e) {
+            Bench.log("no Wasm workload (clang --target=wasm32-wasi failed): " + e.getMessage());
+            return;
+        }
+        byte[] bytes = Files.readAllBytes(module);
+        ImageWriter.Image image = ImageWriter.image("wasi", "wasm", Map.of("Entrypoint", WASM_SLEEP),
+                List.of(ImageWriter.gzipLayer(ImageWriter.tar(t -> ImageWriter.file(t, "sleep.wasm", bytes)))));
+        registry.pushVia(image, "bench/wasm-sleep", "1");
+        wasm = registry.host() + "/bench/wasm-sleep:1";
+    }
+
+    static final List<String> WASM_SLEEP = List.of("/sleep.wasm");
 
     static Images push(TestRegistry registry) throws Exception {
         byte[] busybox = Files.readAllBytes(Path.of("/bin/busybox"));

@@ -66,7 +66,9 @@ final class JvmOptions {
                     opts = opts + " -XX:SharedArchiveFile=" + home.resolve("lib/atrium.jsa");
                 }
                 Bench.log("variant " + v.name() + ": " + opts + " " + env);
+                long launched = System.nanoTime();
                 try (AtriumNode node = new AtriumNode(dir, home, opts, env); CriClient cri = CriClient.connect(node.criSocket())) {
+                    r.add(v.name(), "ready_s", (System.nanoTime() - launched) / 1e9);
                     Pods.pull(cri, images.sleep);
                     Thread.sleep(settle);
                     put(r, v.name(), "idle", node.managementMemory());
@@ -101,15 +103,16 @@ final class JvmOptions {
 
     static String table(Results r, int pods) {
         StringBuilder s = new StringBuilder("| option set | idle PSS | idle RSS | " + pods + " pods PSS | " + pods
-                + " pods RSS | growth PSS | after removal PSS | start makespan |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+                + " pods RSS | growth PSS | after removal PSS | start makespan | node ready |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         r.figures.forEach((v, m) -> {
             double idle = Stats.median(m.getOrDefault("idle.pss_kb", List.of())) / Bench.MIB;
             double full = Stats.median(m.getOrDefault("pods.pss_kb", List.of())) / Bench.MIB;
-            s.append(String.format("| %s | %.1f | %.1f | %.1f | %.1f | %+.1f | %.1f | %.1f s |%n", v, idle,
+            s.append(String.format("| %s | %.1f | %.1f | %.1f | %.1f | %+.1f | %.1f | %.1f s | %.1f s |%n", v, idle,
                     Stats.median(m.getOrDefault("idle.rss_kb", List.of())) / Bench.MIB, full,
                     Stats.median(m.getOrDefault("pods.rss_kb", List.of())) / Bench.MIB, full - idle,
                     Stats.median(m.getOrDefault("after.pss_kb", List.of())) / Bench.MIB,
-                    Stats.median(m.getOrDefault("start.makespan_s", List.of()))));
+                    Stats.median(m.getOrDefault("start.makespan_s", List.of())),
+                    Stats.median(m.getOrDefault("ready_s", List.of()))));
         });
         return s.toString();
     }

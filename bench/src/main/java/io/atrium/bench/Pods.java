@@ -153,6 +153,14 @@ final class Pods {
         }
     }
 
+    /** How many containers the runtime reports RUNNING (so a workload that exited early is noticed). */
+    int running() {
+        return (int) cri.runtime().withDeadlineAfter(60, TimeUnit.SECONDS)
+                .listContainers(io.atrium.cri.v1.ListContainersRequest.newBuilder().setFilter(io.atrium.cri.v1.ContainerFilter.newBuilder()
+                        .setState(io.atrium.cri.v1.ContainerStateValue.newBuilder().setState(io.atrium.cri.v1.ContainerState.CONTAINER_RUNNING)))
+                        .build()).getContainersCount();
+    }
+
     /** Removes whatever pods are left (after a failure), best effort. */
     void sweep() {
         try {

@@ -76,6 +76,34 @@ final class Report {
             String rm = sc.replace("start.", "remove.") + ".makespan_s";
             row(s, r, label.replace("start", "stop+remove") + ": makespan (s)", rm, 1);
         }
+        if (r.figures.containsKey(Bench.WASM)) {
+            s.append("\nWasm pods on the Atrium node (handler `wasm`, module `sleep.wasm`: a WASI `sleep` loop); containerd has no")
+                    .append(" counterpart here, so absolute figures. Memory is the node JVM's, as above.\n\n| figure | Atrium, Wasm pods |\n| --- | ---: |\n");
+            Map<String, List<Double>> w = r.figures.get(Bench.WASM);
+            List<String[]> rows = new ArrayList<>();
+            rows.add(new String[] {"idle PSS (MiB)", "idle.pss_kb"});
+            rows.add(new String[] {"idle RSS (MiB)", "idle.rss_kb"});
+            for (String n : counts) {
+                rows.add(new String[] {n + " pods: PSS (MiB)", "pods" + n + ".pss_kb"});
+                rows.add(new String[] {n + " pods: RSS (MiB)", "pods" + n + ".rss_kb"});
+                rows.add(new String[] {n + " pods: marginal PSS per pod (KiB)", "pods" + n + ".marginal_pss_kb"});
+            }
+            rows.add(new String[] {"after all pods removed: PSS (MiB)", "after.pss_kb"});
+            for (String sc : scen) {
+                rows.add(new String[] {label(sc) + ": makespan (s)", sc + ".makespan_s"});
+                rows.add(new String[] {label(sc) + ": p50 per pod (s)", sc + ".p50_s"});
+                rows.add(new String[] {label(sc) + ": p99 per pod (s)", sc + ".p99_s"});
+                rows.add(new String[] {label(sc).replace("start", "stop+remove") + ": makespan (s)",
+                        sc.replace("start.", "remove.") + ".makespan_s"});
+            }
+            for (String[] row : rows) {
+                List<Double> v = w.getOrDefault(row[1], List.of());
+                if (!v.isEmpty()) {
+                    s.append("| ").append(row[0]).append(" | ").append(cell(v, row[1].endsWith("_kb") && !row[1].contains("marginal") ? 1 / Bench.MIB : 1))
+                            .append(" |\n");
+                }
+            }
+        }
         s.append("\n![memory vs pods](benchmarks/memory.png)\n\n![start latency](benchmarks/start-latency.png)\n");
         if (!r.notes.isEmpty()) {
             s.append("\nNotes from the run:\n\n");
@@ -118,11 +146,11 @@ final class Report {
         XYChart chart = new XYChartBuilder().width(800).height(500).title("Management-plane memory vs pods (median)")
                 .xAxisTitle("pods (one container each)").yAxisTitle("MiB").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
-        for (String rt : List.of(C, A)) {
+        for (String rt : List.of(C, A, Bench.WASM)) {
             for (String kind : List.of("pss", "rss")) {
                 List<Double> xs = new ArrayList<>(), ys = new ArrayList<>();
                 List<Double> idle = r.get(rt, "idle." + kind + "_kb");
-                if (idle.isEmpty()) {
+                if (idle.isEmpty() || (rt.equals(Bench.WASM) && kind.equals("rss"))) {
                     continue;
                 }
                 xs.add(0.0);
