@@ -120,7 +120,7 @@ class LiveUpgradeTest {
         assertEquals(0, start.exit(), start.err());
         assertTrue(answersListPods(30), "the engine's RuntimeService came back:\n" + node.log());
 
-        Path rebuilt = NodeProcess.TEST_SIGNER.signed(Path.of(System.getProperty("atrium.runtime.bundle")));
+        Path rebuilt = NodeProcess.TEST_SIGNER.signed(shipped("atrium-engine-runtime-"));
         Load runtimeUpdate = underLoad(LiveUpgradeTest::listPods, () -> {
             NodeProcess.Cli c = node.cli("bundle", "update", REAL_RUNTIME, rebuilt.toString());
             assertEquals(0, c.exit(), c.err() + "\n" + node.log());
@@ -133,9 +133,72 @@ class LiveUpgradeTest {
         serverUpdate.assertClean();
     }
 
+    /**
+     * A sandboxer update under the same CRI load: a pod with a running container is asked for its
+     * status (through the engine and the runc sandboxer's gate) 50 times a second while the runc
+     * sandboxer bundle is updated; the container keeps its process.
+     */
+    @Test
+    @Order(4)
+    void aSandboxerUpdateUnderCriLoadRefusesNothingFailsNoCallAndKeepsTheContainer() throws Exception {
+        Assumptions.assumeTrue(realRuntime, REAL_RUNTIME + " is not in the distribution");
+        Assumptions.assumeTrue(java.nio.file.Files.isExecutable(io.atrium.engine.images.testing.TestRegistry.BINARY),
+                "Debian's docker-registry is not installed");
+        Path regDir = java.nio.file.Files.createDirectories(node.dir.resolve("registry"));
+        try (var registry = new io.atrium.engine.images.testing.TestRegistry(regDir);
+                CriClient cri = CriClient.connect(socket)) {
+            registry.start();
+            var image = io.atrium.engine.images.testing.ImageWriter.image("amd64",
+                    Map.of("Cmd", java.util.List.of("sh")), java.util.List.of(io.atrium.engine.images.testing.ImageWriter.busyboxLayer()));
+            registry.pushVia(image, "live/busybox", "1");
+            String ref = registry.host() + "/live/busybox:1";
+            var rt = cri.runtime().withDeadlineAfter(120, TimeUnit.SECONDS);
+            cri.image().pullImage(io.atrium.cri.v1.PullImageRequest.newBuilder()
+                    .setImage(io.atrium.cri.v1.ImageSpec.newBuilder().setImage(ref)).build());
+            var podConfig = io.atrium.cri.v1.PodSandboxConfig.newBuilder()
+                    .setMetadata(io.atrium.cri.v1.PodSandboxMetadata.newBuilder().setName("live").setNamespace("it").setUid("uid-live"))
+                    .setHostname("live").setLogDirectory(node.dir.resolve("logs").toString()).build();
+            String podId = rt.runPodSandbox(io.atrium.cri.v1.RunPodSandboxRequest.newBuilder().setConfig(podConfig).build())
+                    .getPodSandboxId();
+            String ctr = rt.createContainer(io.atrium.cri.v1.CreateContainerRequest.newBuilder().setPodSandboxId(podId)
+                    .setSandboxConfig(podConfig).setConfig(io.atrium.cri.v1.ContainerConfig.newBuilder()
+                            .setMetadata(io.atrium.cri.v1.ContainerMetadata.newBuilder().setName("sleeper"))
+                            .setImage(io.atrium.cri.v1.ImageSpec.newBuilder().setImage(ref))
+                            .addAllCommand(java.util.List.of("/bin/sh", "-c", "exec sleep 1000")).setLogPath("sleeper.log"))
+                    .build()).getContainerId();
+            rt.startContainer(io.atrium.cri.v1.StartContainerRequest.newBuilder().setContainerId(ctr).build());
+            var before = rt.containerStatus(io.atrium.cri.v1.ContainerStatusRequest.newBuilder().setContainerId(ctr).build()).getStatus();
+
+            Path runcJar;
+            try (var jars = java.nio.file.Files.list(node.home.resolve("bundles"))) {
+                runcJar = jars.filter(j -> j.getFileName().toString().startsWith("atrium-sandboxer-runc-")).findFirst().orElseThrow();
+            }
+            Load load = underLoad((client, tag) -> "pod=" + client.runtime().withDeadlineAfter(30, TimeUnit.SECONDS)
+                    .podSandboxStatus(io.atrium.cri.v1.PodSandboxStatusRequest.newBuilder().setPodSandboxId(podId).build())
+                    .getStatus().getState(), () -> {
+                        NodeProcess.Cli c = node.cli("bundle", "update", "io.atrium.sandboxer.runc", runcJar.toString());
+                        assertEquals(0, c.exit(), c.err() + "\n" + node.log());
+                    });
+            System.out.println("runc sandboxer bundle updated under PodSandboxStatus load: " + load);
+            load.assertClean();
+            var after = rt.containerStatus(io.atrium.cri.v1.ContainerStatusRequest.newBuilder().setContainerId(ctr).build()).getStatus();
+            assertEquals(io.atrium.cri.v1.ContainerState.CONTAINER_RUNNING, after.getState());
+            assertEquals(before.getStartedAt(), after.getStartedAt(), "the container kept its process");
+            rt.stopPodSandbox(io.atrium.cri.v1.StopPodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+            rt.removePodSandbox(io.atrium.cri.v1.RemovePodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+        }
+    }
+
+    /** The jar the node's distribution ships for a core bundle (same version as the running one). */
+    private Path shipped(String prefix) throws IOException {
+        try (var jars = java.nio.file.Files.list(node.home.resolve("bundles"))) {
+            return jars.filter(j -> j.getFileName().toString().startsWith(prefix)).findFirst().orElseThrow();
+        }
+    }
+
     /** Updates the CRI server bundle to a rebuilt copy of itself, signed by the test signer. */
     private void updateCriServer() throws Exception {
-        Path rebuilt = NodeProcess.TEST_SIGNER.signed(Path.of(System.getProperty("atrium.cri.bundle")));
+        Path rebuilt = NodeProcess.TEST_SIGNER.signed(shipped("atrium-cri-server-"));
         NodeProcess.Cli c = node.cli("bundle", "update", "io.atrium.engine.cri", rebuilt.toString());
         assertEquals(0, c.exit(), c.err() + "\n" + node.log());
     }
