@@ -71,6 +71,9 @@ class VendorSandboxerTest {
                     "2.0.0", "2"));
             node = NodeProcess.unpack();
             Files.copy(vendor.certificate(), node.home.resolve("conf/trusted-signers/example-vendor.pem"));
+            // The operator maps a runtime handler to the vendor's sandboxer.
+            Path conf = node.home.resolve("conf/atrium.toml");
+            Files.writeString(conf, Files.readString(conf).replace("runc = \"runc\"", "runc = \"runc\"\nprocess = \"process\""));
             node.start();
         } catch (Exception | AssertionError e) {
             cleanUp();
@@ -158,6 +161,55 @@ class VendorSandboxerTest {
         assertEquals("CREATED", s.path("state").asText(), s.toString());
         assertEquals("1.0.0", s.path("servedBy").asText(), s.toString());
         assertTrue(Files.exists(node.root.resolve("sandboxers/process/pods/" + sandboxId + ".json")), "persisted");
+    }
+
+    @Test
+    @Order(2)
+    void aPodRunsOnTheVendorSandboxerThroughTheCri() throws Exception {
+        assumeTrue(Files.isExecutable(io.atrium.engine.images.testing.TestRegistry.BINARY), "Debian's docker-registry is not installed");
+        Path regDir = Files.createDirectories(work.resolve("registry"));
+        try (var registry = new io.atrium.engine.images.testing.TestRegistry(regDir);
+                var cri = io.atrium.engine.cri.client.CriClient.connect(node.state.resolve("atrium.sock"))) {
+            registry.start();
+            registry.pushVia(io.atrium.engine.images.testing.ImageWriter.image("amd64", java.util.Map.of("Cmd", java.util.List.of("sh")),
+                    java.util.List.of(io.atrium.engine.images.testing.ImageWriter.busyboxLayer())), "vendor/busybox", "1");
+            String ref = registry.host() + "/vendor/busybox:1";
+            var rt = cri.runtime().withDeadlineAfter(120, java.util.concurrent.TimeUnit.SECONDS);
+            cri.image().pullImage(io.atrium.cri.v1.PullImageRequest.newBuilder()
+                    .setImage(io.atrium.cri.v1.ImageSpec.newBuilder().setImage(ref)).build());
+            Path logs = work.resolve("pod-logs");
+            var pod = io.atrium.cri.v1.PodSandboxConfig.newBuilder()
+                    .setMetadata(io.atrium.cri.v1.PodSandboxMetadata.newBuilder().setName("vendor").setNamespace("it").setUid("uid-vendor"))
+                    .setHostname("vendor").setLogDirectory(logs.toString()).build();
+            String podId = rt.runPodSandbox(io.atrium.cri.v1.RunPodSandboxRequest.newBuilder().setConfig(pod)
+                    .setRuntimeHandler("process").build()).getPodSandboxId();
+            String ctr = rt.createContainer(io.atrium.cri.v1.CreateContainerRequest.newBuilder().setPodSandboxId(podId)
+                    .setSandboxConfig(pod).setConfig(io.atrium.cri.v1.ContainerConfig.newBuilder()
+                            .setMetadata(io.atrium.cri.v1.ContainerMetadata.newBuilder().setName("hello"))
+                            .setImage(io.atrium.cri.v1.ImageSpec.newBuilder().setImage(ref))
+                            .addAllCommand(java.util.List.of("/bin/sh", "-c", "echo hello from the vendor")).setLogPath("hello.log"))
+                    .build()).getContainerId();
+            rt.startContainer(io.atrium.cri.v1.StartContainerRequest.newBuilder().setContainerId(ctr).build());
+            io.atrium.cri.v1.ContainerStatus st = null;
+            for (int i = 0; i < 100; i++) {
+                st = rt.containerStatus(io.atrium.cri.v1.ContainerStatusRequest.newBuilder().setContainerId(ctr).build()).getStatus();
+                if (st.getState() == io.atrium.cri.v1.ContainerState.CONTAINER_EXITED) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            assertEquals(io.atrium.cri.v1.ContainerState.CONTAINER_EXITED, st.getState(), st.toString());
+            assertEquals(0, st.getExitCode(), st.toString());
+            String log = "";
+            for (int i = 0; i < 50 && !log.contains("hello from the vendor"); i++) {
+                Thread.sleep(100);
+                log = Files.exists(logs.resolve("hello.log")) ? Files.readString(logs.resolve("hello.log")) : "";
+            }
+            assertTrue(log.matches("(?s)\\S+ stdout F hello from the vendor\\n.*"), "CRI log written by the vendor sandboxer: " + log);
+            assertTrue(processRow().path("pods").asInt() >= 1, processRow().toString());
+            rt.stopPodSandbox(io.atrium.cri.v1.StopPodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+            rt.removePodSandbox(io.atrium.cri.v1.RemovePodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+        }
     }
 
     @Test
