@@ -162,6 +162,8 @@ final class Report {
                         });
                 XYSeries sr = chart.addSeries(rt + " " + kind.toUpperCase(), xs, ys);
                 sr.setMarker(SeriesMarkers.CIRCLE);
+                sr.setLineColor(color(rt));
+                sr.setMarkerColor(color(rt));
                 if (kind.equals("rss")) {
                     sr.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10, new float[] {6, 4}, 0));
                 }
@@ -172,12 +174,21 @@ final class Report {
         }
     }
 
+    /** One colour per runtime in every chart. */
+    private static java.awt.Color color(String runtime) {
+        return runtime.equals(C) ? new java.awt.Color(200, 60, 40)
+                : runtime.equals(A) ? new java.awt.Color(40, 90, 200) : new java.awt.Color(30, 150, 70);
+    }
+
     /** Cumulative distribution of per-pod start latency, every scenario and repetition pooled. */
     private static void latencyChart(Results r, Path png) throws Exception {
-        XYChart chart = new XYChartBuilder().width(900).height(550).title("Per-pod start latency (RunPodSandbox+CreateContainer+StartContainer)")
+        XYChart chart = new XYChartBuilder().width(1100).height(550).title("Per-pod start latency (RunPodSandbox+CreateContainer+StartContainer)")
                 .xAxisTitle("seconds").yAxisTitle("fraction of pods").build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setXAxisLogarithmic(true);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisMax(1.0);
+        chart.getStyler().setYAxisDecimalPattern("0.0");
         for (Map.Entry<String, Map<String, List<Double>>> rt : r.latencies.entrySet()) {
             for (Map.Entry<String, List<Double>> sc : rt.getValue().entrySet()) {
                 if (sc.getKey().startsWith("start.c10.") && !sc.getKey().equals("start.c10.n50")) {
@@ -190,8 +201,13 @@ final class Report {
                     ys.add((i + 1) / (double) v.size());
                 }
                 if (!v.isEmpty()) {
-                    chart.addSeries(rt.getKey() + ", " + label(sc.getKey()).replace(" pods start", " pods"), v, ys)
-                            .setMarker(SeriesMarkers.NONE);
+                    XYSeries series = chart.addSeries(rt.getKey() + ", " + label(sc.getKey()).replace(" pods start", " pods"), v, ys);
+                    series.setMarker(SeriesMarkers.NONE);
+                    // one colour per runtime, one line style per concurrency
+                    series.setLineColor(color(rt.getKey()));
+                    String c = sc.getKey().split("\\.")[1];
+                    series.setLineStyle(new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10,
+                            c.equals("c1") ? null : c.equals("cN") ? new float[] {2, 3} : new float[] {8, 4}, 0));
                 }
             }
         }
