@@ -2,7 +2,6 @@ package io.atrium.bindings.cgroup;
 
 import io.atrium.bindings.libc.Errno;
 import io.atrium.bindings.libc.ErrnoException;
-import io.atrium.bindings.libc.Signals;
 import io.atrium.bindings.libc.Syscalls;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -275,29 +274,8 @@ public final class CgroupV1Controller implements CgroupController {
 
     @Override
     public void killAll(String cgroup) throws IOException {
-        // frozen processes cannot fork new ones while we signal; SIGKILL is delivered on thaw
-        freeze(cgroup);
-        try {
-            for (int pid : allProcesses(cgroup)) {
-                try {
-                    sys.kill(pid, Signals.SIGKILL);
-                } catch (ErrnoException e) {
-                    if (!e.is(Errno.ESRCH)) {
-                        throw e;
-                    }
-                }
-            }
-        } finally {
-            thaw(cgroup);
-        }
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        List<Integer> left;
-        while (!(left = allProcesses(cgroup)).isEmpty()) {
-            if (System.nanoTime() > deadline) {
-                throw new CgroupBusyException(cgroup, left);
-            }
-            CgroupFs.sleep(10);
-        }
+        CgroupKill.killFrozen(this, sys, this::allProcesses, cgroup);
+        CgroupKill.awaitEmpty(this::allProcesses, cgroup);
     }
 
     @Override

@@ -2,7 +2,6 @@ package io.atrium.bindings.cgroup;
 
 import io.atrium.bindings.libc.Errno;
 import io.atrium.bindings.libc.ErrnoException;
-import io.atrium.bindings.libc.Signals;
 import io.atrium.bindings.libc.Syscalls;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -248,29 +247,9 @@ public final class CgroupV2Controller implements CgroupController {
         if (Files.exists(kill)) {
             fs.write(kill, "1"); // kernel ≥ 5.14: kills the whole subtree atomically
         } else {
-            freeze(cgroup);
-            try {
-                for (int pid : allProcesses(cgroup)) {
-                    try {
-                        sys.kill(pid, Signals.SIGKILL);
-                    } catch (ErrnoException e) {
-                        if (!e.is(Errno.ESRCH)) {
-                            throw e;
-                        }
-                    }
-                }
-            } finally {
-                thaw(cgroup);
-            }
+            CgroupKill.killFrozen(this, sys, this::allProcesses, cgroup);
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        List<Integer> left;
-        while (!(left = allProcesses(cgroup)).isEmpty()) {
-            if (System.nanoTime() > deadline) {
-                throw new CgroupBusyException(cgroup, left);
-            }
-            CgroupFs.sleep(10);
-        }
+        CgroupKill.awaitEmpty(this::allProcesses, cgroup);
     }
 
     @Override
