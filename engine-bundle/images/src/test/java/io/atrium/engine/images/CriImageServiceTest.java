@@ -49,7 +49,6 @@ import org.junit.jupiter.api.io.TempDir;
 class CriImageServiceTest {
 
     static TestRegistry registry;
-    static Path registryDir;
     static Image busybox;
 
     @TempDir
@@ -62,8 +61,7 @@ class CriImageServiceTest {
 
     @BeforeAll
     static void startRegistry() throws Exception {
-        registryDir = Files.createTempDirectory("atrium-registry-");
-        registry = new TestRegistry(registryDir);
+        registry = TestRegistry.inTempDir();
         busybox = ImageWriter.image("amd64", Map.of("User", "33", "Cmd", List.of("sh")), List.of(ImageWriter.busyboxLayer()));
         ImageWriter.push(registry.url(), "library/busybox", "1.36", busybox);
     }
@@ -72,9 +70,6 @@ class CriImageServiceTest {
     static void stopRegistry() throws Exception {
         if (registry != null) {
             registry.close();
-        }
-        if (registryDir != null) {
-            Tree.delete(registryDir);
         }
     }
 

@@ -31,7 +31,6 @@ class ImportAndCommandTest {
 
     static final Path SKOPEO = Path.of("/usr/bin/skopeo");
     static TestRegistry registry;
-    static Path registryDir;
     static Image busybox;
 
     @TempDir
@@ -43,8 +42,7 @@ class ImportAndCommandTest {
 
     @BeforeAll
     static void startRegistry() throws Exception {
-        registryDir = Files.createTempDirectory("atrium-registry-");
-        registry = new TestRegistry(registryDir);
+        registry = TestRegistry.inTempDir();
         busybox = ImageWriter.image("amd64", Map.of("Cmd", List.of("sh")), List.of(ImageWriter.busyboxLayer()));
         ImageWriter.push(registry.url(), "tools/busybox", "1.0", busybox);
     }
@@ -53,9 +51,6 @@ class ImportAndCommandTest {
     static void stopRegistry() throws Exception {
         if (registry != null) {
             registry.close();
-        }
-        if (registryDir != null) {
-            Tree.delete(registryDir);
         }
     }
 

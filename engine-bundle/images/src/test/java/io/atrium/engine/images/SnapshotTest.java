@@ -38,7 +38,6 @@ import org.junit.jupiter.api.io.TempDir;
 class SnapshotTest {
 
     static TestRegistry registry;
-    static Path registryDir;
     static Image layered;
 
     @TempDir
@@ -48,8 +47,7 @@ class SnapshotTest {
 
     @BeforeAll
     static void startRegistry() throws Exception {
-        registryDir = Files.createTempDirectory("atrium-registry-");
-        registry = new TestRegistry(registryDir);
+        registry = TestRegistry.inTempDir();
         ImageWriter.Layer bottom = ImageWriter.gzipLayer(ImageWriter.tar(t -> {
             ImageWriter.file(t, "gone.txt", "lower\n", 0644);
             ImageWriter.file(t, "kept.txt", "kept\n", 0644);
@@ -70,9 +68,6 @@ class SnapshotTest {
     static void stopRegistry() throws Exception {
         if (registry != null) {
             registry.close();
-        }
-        if (registryDir != null) {
-            Tree.delete(registryDir);
         }
     }
 

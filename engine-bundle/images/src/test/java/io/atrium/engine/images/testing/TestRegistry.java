@@ -24,6 +24,16 @@ public final class TestRegistry implements AutoCloseable {
         this(dir, null, null);
     }
 
+    private boolean ownsDir;
+
+    /** A registry in a temporary directory of its own, removed again by {@link #close}. */
+    public static TestRegistry inTempDir() throws Exception {
+        Path dir = Files.createTempDirectory("atrium-registry-");
+        TestRegistry r = new TestRegistry(dir);
+        r.ownsDir = true;
+        return r;
+    }
+
     private final boolean tls;
 
     /** With a certificate and key the registry serves HTTPS only. */
@@ -129,7 +139,10 @@ public final class TestRegistry implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() throws Exception {
         kill();
+        if (ownsDir) {
+            io.atrium.engine.images.unpack.Tree.delete(dir);
+        }
     }
 }
