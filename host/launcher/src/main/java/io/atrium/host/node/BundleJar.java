@@ -18,7 +18,16 @@ record BundleJar(Path path, String symbolicName, Version version, boolean fragme
     /** Manifest header listing the persisted-state format versions a sandboxer bundle can read. */
     static final String STATE_FORMATS_HEADER = "Atrium-State-Formats";
 
+    /** Reads and checks a jar offered by an operator: every entry is read, so corruption shows here. */
     static BundleJar read(Path path) {
+        return read(path, true);
+    }
+
+    /**
+     * Reads a jar's identity; {@code readEntries} false skips decompressing every entry, for the
+     * core bundles read at each node start (they are checked when they change, by the trust check).
+     */
+    static BundleJar read(Path path, boolean readEntries) {
         if (!Files.isRegularFile(path)) {
             throw AdminException.invalid(path + ": no such file");
         }
@@ -27,7 +36,7 @@ record BundleJar(Path path, String symbolicName, Version version, boolean fragme
             mf = jar.getManifest();
             // Touch every entry: a truncated or corrupt jar fails here rather than half-way into the framework.
             var entries = jar.entries();
-            while (entries.hasMoreElements()) {
+            while (readEntries && entries.hasMoreElements()) {
                 try (var in = jar.getInputStream(entries.nextElement())) {
                     in.transferTo(java.io.OutputStream.nullOutputStream());
                 }

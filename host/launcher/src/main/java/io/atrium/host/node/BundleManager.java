@@ -99,7 +99,7 @@ public final class BundleManager {
         for (Path p : jars) {
             BundleJar jar;
             try {
-                jar = BundleJar.read(p);
+                jar = BundleJar.read(p, false);
             } catch (AdminException e) {
                 LOG.warning("skipping core jar: " + e.getMessage());
                 continue;
