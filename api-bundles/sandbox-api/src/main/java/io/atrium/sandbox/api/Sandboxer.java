@@ -59,4 +59,15 @@ public interface Sandboxer {
     default SandboxerInfo info() {
         return new SandboxerInfo("unknown", java.util.Map.of());
     }
+
+    /**
+     * Opens a byte stream to {@code port} on the pod's loopback, for CRI PortForward. Sandboxers
+     * whose pods live in the engine-prepared network namespace may leave this unimplemented: the
+     * engine then connects inside that namespace itself. Sandboxers with their own network stack
+     * (a user-space kernel, a VM) implement it. Since 1.2.
+     */
+    default java.nio.channels.ByteChannel portForward(String sandboxId, int port) {
+        throw new SandboxException(SandboxException.Reason.UNIMPLEMENTED,
+                "this sandboxer has no port-forward of its own");
+    }
 }

@@ -62,4 +62,16 @@ public interface TaskService {
         throw new SandboxException(SandboxException.Reason.UNIMPLEMENTED,
                 "this sandboxer cannot reopen container logs");
     }
+
+    /**
+     * Connects a client to a running process's streams (CRI Attach): bytes read from
+     * {@code streams.stdin()} go to the process's stdin (or terminal), and a copy of its output
+     * goes to {@code streams.stdout()}/{@code stderr()} while the log keeps receiving it. Closing
+     * the returned handle detaches; with the container's {@code stdinOnce} it also closes the
+     * process's stdin. Several clients may attach at once. Since 1.2.
+     */
+    default AutoCloseable attach(String containerId, String execId, Stdio streams) {
+        throw new SandboxException(SandboxException.Reason.UNIMPLEMENTED,
+                "this sandboxer cannot attach to a running process");
+    }
 }

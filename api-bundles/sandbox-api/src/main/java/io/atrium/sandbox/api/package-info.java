@@ -6,7 +6,7 @@
  * canonical constructor as an extra constructor, so a sandboxer built against 1.0 runs on any 1.x.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package io.atrium.sandbox.api;
 
 import org.osgi.annotation.bundle.Export;
