@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 module=${1:?usage: update-api-baseline.sh MODULE VERSION}
 version=${2:?usage: update-api-baseline.sh MODULE VERSION}
 artifact=atrium-${module}
-mvn -B -q -DskipTests -Dbnd.baseline.skip=true package -pl "api-bundles/${module}"
+mvn -B -q -o -DskipTests -Dbnd.baseline.skip=true package -pl "api-bundles/${module}"
 jar=$(ls "api-bundles/${module}"/target/"${artifact}"-*.jar | grep -v -- '-sources' | head -1)
 repo=api-bundles/baseline-repo
 mvn -B -q org.apache.maven.plugins:maven-install-plugin:3.1.4:install-file -Dfile="$jar" \
