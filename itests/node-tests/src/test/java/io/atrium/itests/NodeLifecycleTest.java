@@ -32,6 +32,28 @@ class NodeLifecycleTest {
     }
 
     @Test
+    void criSocketBelongsToTheConfiguredGroupAndAnUnknownGroupStopsStartup() throws Exception {
+        try (NodeProcess node = NodeProcess.unpack()) {
+            Path config = node.dir.resolve("group.toml");
+            Files.writeString(config, "[cri]\ngroup = \"nogroup\"\n");
+            node.start("--config", config.toString());
+            Path socket = node.state.resolve("atrium.sock");
+            assertEquals("nogroup", Files.readAttributes(socket, java.nio.file.attribute.PosixFileAttributes.class)
+                    .group().getName());
+            assertEquals("rw-rw----", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(socket)));
+            assertTrue(node.terminate(10));
+
+            Files.writeString(config, "[cri]\ngroup = \"no-such-group-atrium\"\n");
+            NodeProcess.Cli c = NodeProcess.exec(List.of(node.home.resolve("bin/atrium").toString(), "run",
+                    "--config", config.toString(), "--root", node.root.toString(), "--state", node.state.toString()));
+            assertEquals(1, c.exit(), c.out() + c.err());
+            assertTrue(c.err().contains("cri.group") && c.err().contains("no-such-group-atrium"), c.err());
+            assertFalse(Files.exists(socket), "the CRI socket of a node that did not start was left behind");
+        }
+    }
+
+    @Test
     void tarballRunsAnswersAndStopsOnSigterm() throws Exception {
         try (NodeProcess node = NodeProcess.unpack()) {
             node.start();

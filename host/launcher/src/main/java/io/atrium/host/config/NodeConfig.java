@@ -15,7 +15,7 @@ public record NodeConfig(Node node, Cri cri, Sandboxers sandboxers, Bundles bund
 
     public NodeConfig {
         node = node == null ? new Node(null, null, null, null, null) : node;
-        cri = cri == null ? new Cri(null) : cri;
+        cri = cri == null ? new Cri(null, null) : cri;
         sandboxers = sandboxers == null ? new Sandboxers(null, null, null) : sandboxers;
         bundles = bundles == null ? new Bundles(null, null, null) : bundles;
         properties = properties == null ? Map.of() : Map.copyOf(properties);
@@ -44,8 +44,17 @@ public record NodeConfig(Node node, Cri cri, Sandboxers sandboxers, Bundles bund
         }
     }
 
-    /** @param socket CRI socket; default {@code <state>/atrium.sock} */
-    public record Cri(Path socket) {
+    /**
+     * @param socket CRI socket; default {@code <state>/atrium.sock}
+     * @param group group that owns the CRI socket, so a kubelet not running as root may connect;
+     *     default: root's group
+     */
+    public record Cri(Path socket, String group) {
+        public Cri {
+            if (group != null && !group.matches("[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}")) {
+                throw new IllegalArgumentException("cri.group is not a valid group name: '" + group + "'");
+            }
+        }
     }
 
     /**

@@ -6,6 +6,9 @@ import io.atrium.host.spi.ListeningSocket;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -30,6 +33,16 @@ public final class Node implements AutoCloseable {
     /** Packages of the host's class path that bundles may import (the system bundle exports them). */
     static final String HOST_EXPORTS = "io.atrium.host.spi;version=\"1.1.0\"";
     /** The CRI socket's mode: owner and group (kubelet's) may connect, nobody else. */
+    private void giveSocketToGroup(Path socket, String group) throws IOException {
+        try {
+            GroupPrincipal principal = socket.getFileSystem().getUserPrincipalLookupService()
+                    .lookupPrincipalByGroupName(group);
+            Files.getFileAttributeView(socket, PosixFileAttributeView.class).setGroup(principal);
+        } catch (UserPrincipalNotFoundException e) {
+            throw new IOException("cri.group: no such group '" + group + "' for the CRI socket " + socket);
+        }
+    }
+
     private static final Set<PosixFilePermission> CRI_SOCKET_MODE = PosixFilePermissions.fromString("rw-rw----");
 
     private final NodeConfig config;
@@ -86,6 +99,9 @@ public final class Node implements AutoCloseable {
         // bound before any bundle starts and closed only after the framework stopped, so updating
         // the bundle serving it never makes a client's connect fail
         cri = LentSocket.bind(ListeningSocket.CRI, config.criSocket(), CRI_SOCKET_MODE);
+        if (config.cri().group() != null) {
+            giveSocketToGroup(config.criSocket(), config.cri().group());
+        }
         framework = new Felix(frameworkProperties());
         framework.init();
         // Registered between init and start: on a restart the cached bundles start inside
