@@ -10,13 +10,16 @@ import io.atrium.sandbox.api.SandboxException;
 import io.atrium.sandbox.api.SandboxException.Reason;
 import io.atrium.sandbox.api.Stdio.Endpoint;
 import io.atrium.sandbox.api.TaskStatus;
-import io.atrium.sandboxer.runc.OciSpecAdjuster.PodView;
+import io.atrium.sandboxer.ociruntime.CriLogWriter;
+import io.atrium.sandboxer.ociruntime.OciLauncher;
+import io.atrium.sandboxer.ociruntime.OciProcess;
+import io.atrium.sandboxer.ociruntime.OciRuntime.ContainerState;
+import io.atrium.sandboxer.ociruntime.OciSpecAdjuster.PodView;
+import io.atrium.sandboxer.ociruntime.ProcessStreams;
+import io.atrium.sandboxer.ociruntime.Trees;
 import io.atrium.sandboxer.runc.PersistedPod.PersistedContainer;
 import io.atrium.sandboxer.runc.PersistedPod.PersistedExec;
-import io.atrium.sandboxer.runc.RuncCli.ContainerState;
-import io.atrium.sandboxer.runc.RuncCli.StdioPaths;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -38,7 +41,7 @@ final class ContainerLauncher {
     /** How a launched process is handed to the exit watcher. */
     @FunctionalInterface
     interface Watcher {
-        void watch(RuncProcess process, int pid, boolean child);
+        void watch(OciProcess process, int pid, boolean child);
     }
 
     private final RuncPod pod;
@@ -75,12 +78,7 @@ final class ContainerLauncher {
                 c.rootfsMounted(true);
                 env.rootfs().mount(id, req.rootfs(), rootfs);
             }
-            Files.writeString(bundle.resolve("config.json"), spec.toString(), StandardCharsets.UTF_8);
-            c.log(env.streams().openLog(req.stdio()));
-            StdioPaths stdio = env.streams().attach(c, req.stdio(), bundle, c.log(), threadName(id, ""));
-            Path pidFile = bundle.resolve("init.pid");
-            env.runc().create(id, bundle, pidFile, bundle.resolve("runc.log"), stdio);
-            int pid = readPid(pidFile, "container " + id);
+            int pid = env.launcher().create(c, bundle, spec, req.stdio(), threadName(id, ""));
             c.created(pid);
             watcher.watch(c, pid, true);
             pod.persist();
@@ -110,36 +108,27 @@ final class ContainerLauncher {
         }
         boolean started = false;
         try {
-            Files.createDirectories(e.dir());
-            Path process = e.dir().resolve("process.json");
-            Files.writeString(process, e.processJson(), StandardCharsets.UTF_8);
-            e.log(env.streams().openLog(e.stdio()));
-            StdioPaths stdio = env.streams().attach(e, e.stdio(), e.dir(), e.log(), threadName(c.containerId(), e.execId()));
-            Path pidFile = e.dir().resolve("exec.pid");
-            env.runc().exec(c.containerId(), process, pidFile, e.dir().resolve("runc.log"), stdio);
-            int pid = readPid(pidFile, "exec " + e.execId());
+            int pid = env.launcher().exec(e, e.dir(), e.processJson(), e.stdio(), threadName(c.containerId(), e.execId()));
             e.created(pid);
             e.started();
             watcher.watch(e, pid, true);
             pod.persist();
             started = true;
             return pid;
-        } catch (IOException ex) {
-            throw new SandboxException(Reason.INTERNAL, "cannot start exec " + e.execId() + ": " + ex.getMessage(), ex);
         } finally {
             if (!started) {
                 e.detachStreams();
                 e.closeLog();
                 c.execs().remove(e.execId(), e);
-                PodTasks.deleteTree(e.dir());
+                Trees.deleteTree(e.dir());
             }
         }
     }
 
     /** Removes the container's runc state, processes, rootfs mounts, cgroup and bundle. Idempotent. */
     void destroy(RuncContainer c) {
-        c.execs().values().forEach(RuncProcess::detachStreams);
-        c.execs().values().forEach(RuncProcess::closeLog);
+        c.execs().values().forEach(OciProcess::detachStreams);
+        c.execs().values().forEach(OciProcess::closeLog);
         c.detachStreams();
         env.runc().deleteForce(c.containerId()); // kills the init if it still runs
         if (c.pid() > 0) {
@@ -159,7 +148,7 @@ final class ContainerLauncher {
             throw new SandboxException(Reason.INTERNAL, "cannot release container " + c.containerId() + ": "
                     + e.getMessage(), e);
         }
-        PodTasks.deleteTree(c.bundle());
+        Trees.deleteTree(c.bundle());
     }
 
     /** Takes over a container recorded by an earlier instance (bundle update) or node (restart). */
@@ -232,15 +221,6 @@ final class ContainerLauncher {
             return ProcStat.read(pid);
         } catch (IOException e) {
             return Optional.empty();
-        }
-    }
-
-    private static int readPid(Path pidFile, String what) throws IOException {
-        String s = Files.readString(pidFile).strip();
-        try {
-            return Integer.parseInt(s);
-        } catch (NumberFormatException e) {
-            throw new SandboxException(Reason.INTERNAL, "runc wrote no pid for " + what + " (" + pidFile + ": '" + s + "')");
         }
     }
 

@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * What one pod needs to be re-adopted by a new sandboxer instance (bundle update) or a new node JVM
- * (restart): written as {@code <state>/pods/<id>.json} by {@link PodStore}.
+ * (restart): written as {@code <state>/pods/<id>.json} by the {@link io.atrium.sandboxer.ociruntime.StateStore}.
  *
  * @param netnsPath the network namespace the engine pinned, null for host network
  * @param cgroup the pod cgroup, relative to each hierarchy root; containers go below it

@@ -5,6 +5,8 @@ import io.atrium.bindings.ns.PinnedNamespaces;
 import io.atrium.sandbox.api.Resources;
 import io.atrium.sandbox.api.SandboxSpec;
 import io.atrium.sandbox.api.SandboxSpec.DnsConfig;
+import io.atrium.sandboxer.ociruntime.ResourcesJson;
+import io.atrium.sandboxer.ociruntime.Trees;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -87,7 +89,7 @@ final class PodBuilder {
         }
         try {
             env.rootfs().unmount(pod.runDir()); // the shm tmpfs and any rootfs a crash left mounted
-            PodTasks.deleteTree(pod.runDir());
+            Trees.deleteTree(pod.runDir());
         } catch (IOException | RuntimeException e) {
             first = add(first, e instanceof IOException io ? io : new IOException(e.getMessage(), e));
         }

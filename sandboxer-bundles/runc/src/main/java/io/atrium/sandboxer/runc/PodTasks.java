@@ -18,7 +18,11 @@ import io.atrium.sandbox.api.TaskEventListener;
 import io.atrium.sandbox.api.TaskInfo;
 import io.atrium.sandbox.api.TaskService;
 import io.atrium.sandbox.api.TaskStatus;
-import io.atrium.sandboxer.runc.RuncCli.StdioPaths;
+import io.atrium.sandboxer.ociruntime.ExitStatuses;
+import io.atrium.sandboxer.ociruntime.OciProcess;
+import io.atrium.sandboxer.ociruntime.ProcessStreams;
+import io.atrium.sandboxer.ociruntime.ResourcesJson;
+import io.atrium.sandboxer.ociruntime.Trees;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -90,7 +94,7 @@ final class PodTasks implements TaskService {
             }
             c.execs().remove(execId);
             e.detachStreams();
-            deleteTree(e.dir());
+            Trees.deleteTree(e.dir());
             return e.exit() != null ? e.exit() : ExitStatus.of(0, env.clock().instant());
         }
         TaskStatus s = c.status();
@@ -145,7 +149,7 @@ final class PodTasks implements TaskService {
     @Override
     public void kill(String containerId, String execId, int signal, boolean all) {
         RuncContainer c = pod.container(containerId);
-        RuncProcess p = isExec(execId) ? exec(c, execId) : c;
+        OciProcess p = isExec(execId) ? exec(c, execId) : c;
         if (p.status() == TaskStatus.STOPPED || p.pid() <= 0) {
             return; // nothing left to signal; kill is idempotent for the engine's stop loop
         }
@@ -203,7 +207,7 @@ final class PodTasks implements TaskService {
         } catch (IOException e) {
             throw new SandboxException(Reason.INTERNAL, "cannot write resources of " + containerId + ": " + e.getMessage(), e);
         } finally {
-            deleteTree(file);
+            Trees.deleteTree(file);
         }
     }
 
@@ -284,7 +288,7 @@ final class PodTasks implements TaskService {
     /** Stops this instance's readers and writers; the containers keep running for the next instance. */
     void detach() {
         for (RuncContainer c : pod.containers().values()) {
-            c.execs().values().forEach(RuncProcess::detachStreams);
+            c.execs().values().forEach(OciProcess::detachStreams);
             c.detachStreams();
             c.closeLog();
         }
@@ -299,7 +303,7 @@ final class PodTasks implements TaskService {
      * Watches a process until it exits: {@code child} processes (reparented to this JVM) give their real
      * exit status; others (left by a node that restarted) are adopted and end with an unknown status.
      */
-    void watch(RuncProcess p, int pid, boolean child) {
+    void watch(OciProcess p, int pid, boolean child) {
         try {
             var exit = child ? env.reaper().watch(pid) : env.reaper().adopt(pid);
             exit.whenCompleteAsync((event, failure) -> {
@@ -313,11 +317,11 @@ final class PodTasks implements TaskService {
         }
     }
 
-    private void exited(RuncProcess p, ExitEvent event) {
+    private void exited(OciProcess p, ExitEvent event) {
         p.drainOutput(DRAIN);
         boolean oom = !isExec(p.execId()) && oomKilled(p.containerId());
         Instant at = event == null ? env.clock().instant() : event.observed();
-        ExitStatus status = toExitStatus(event, at, oom);
+        ExitStatus status = ExitStatuses.of(event, at, oom);
         if (!p.exited(status)) {
             return;
         }
@@ -340,20 +344,6 @@ final class PodTasks implements TaskService {
         } catch (IOException | RuntimeException e) {
             return false; // no cgroup left to ask
         }
-    }
-
-    static ExitStatus toExitStatus(ExitEvent event, Instant at, boolean oom) {
-        if (event == null) {
-            return ExitStatus.unknown(at, "exited while no node was watching");
-        }
-        io.atrium.bindings.process.ExitStatus s = event.status();
-        if (s instanceof io.atrium.bindings.process.ExitStatus.Exited e) {
-            return oom ? new ExitStatus(e.code(), 0, at, "OOMKilled") : ExitStatus.of(e.code(), at);
-        }
-        if (s instanceof io.atrium.bindings.process.ExitStatus.Signaled sig) {
-            return new ExitStatus(128 + sig.signal(), sig.signal(), at, oom ? "OOMKilled" : "Error");
-        }
-        return ExitStatus.unknown(at, ((io.atrium.bindings.process.ExitStatus.Unknown) s).reason());
     }
 
     private void signalQuietly(RuncContainer c, int signal) {
@@ -402,27 +392,5 @@ final class PodTasks implements TaskService {
 
     private static String describe(String containerId, String execId) {
         return isExec(execId) ? "exec " + execId + " of " + containerId : "container " + containerId;
-    }
-
-    /** Deletes a directory tree of ours; refuses while anything is mounted below it (an image would go too). */
-    static void deleteTree(Path p) {
-        try {
-            if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                return;
-            }
-            Path abs = p.toAbsolutePath().normalize();
-            var mounted = io.atrium.bindings.libc.MountInfo.current().stream()
-                    .filter(m -> m.mountPoint().startsWith(abs)).map(m -> m.mountPoint().toString()).toList();
-            if (!mounted.isEmpty()) {
-                throw new SandboxException(Reason.INTERNAL, "refusing to delete " + p + ": still mounted there: " + mounted);
-            }
-            try (var walk = Files.walk(p)) {
-                for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(x);
-                }
-            }
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "cannot delete " + p, e);
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.atrium.sandboxer.runc;
 
+import io.atrium.sandboxer.ociruntime.OciProcess;
 import io.atrium.sandboxer.runc.PersistedPod.PersistedContainer;
 import io.atrium.sandboxer.runc.PersistedPod.PersistedExec;
 import java.nio.file.Path;
@@ -10,7 +11,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** One container of a pod: its runc bundle, its log, its init process and its execs. */
-final class RuncContainer extends RuncProcess {
+final class RuncContainer extends OciProcess {
     private final String id;
     private final Path bundle;
     private final Path logPath;
@@ -27,12 +28,12 @@ final class RuncContainer extends RuncProcess {
     }
 
     @Override
-    String containerId() {
+    public String containerId() {
         return id;
     }
 
     @Override
-    String execId() {
+    public String execId() {
         return "";
     }
 

@@ -1,6 +1,13 @@
 package io.atrium.sandboxer.runc;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.atrium.sandboxer.ociruntime.CgroupTree;
+import io.atrium.sandboxer.ociruntime.OciLauncher;
+import io.atrium.sandboxer.ociruntime.OciRuntime;
+import io.atrium.sandboxer.ociruntime.OciSpecAdjuster;
+import io.atrium.sandboxer.ociruntime.ProcessStreams;
+import io.atrium.sandboxer.ociruntime.RootfsMounts;
+import io.atrium.sandboxer.ociruntime.StateStore;
 import io.atrium.bindings.libc.Mounts;
 import io.atrium.bindings.ns.PodNamespaces;
 import io.atrium.bindings.process.ProcessReaper;
@@ -8,7 +15,14 @@ import java.time.Clock;
 import java.util.concurrent.ExecutorService;
 
 /** The services one sandboxer instance shares among its pods. */
-record RuncEnvironment(RuncSettings settings, RuncCli runc, Mounts mounts, PodNamespaces namespaces, CgroupTree cgroups,
-        RootfsMounts rootfs, ProcessStreams streams, OciSpecAdjuster specs, PodStore store, ProcessReaper reaper,
-        ExecutorService exits, Clock clock, ObjectMapper json) {
+record RuncEnvironment(RuncSettings settings, OciRuntime runc, Mounts mounts, PodNamespaces namespaces, CgroupTree cgroups,
+        RootfsMounts rootfs, ProcessStreams streams, OciSpecAdjuster specs, StateStore<PersistedPod> store,
+        ProcessReaper reaper, ExecutorService exits, Clock clock, ObjectMapper json) {
+
+    /** Pod state files: {@code <state>/pods/<id>.json}. */
+    static final int STATE_FORMAT = 1;
+
+    OciLauncher launcher() {
+        return new OciLauncher(runc, streams);
+    }
 }

@@ -1,10 +1,11 @@
 package io.atrium.sandboxer.runc;
 
 import io.atrium.sandbox.api.Stdio;
+import io.atrium.sandboxer.ociruntime.OciProcess;
 import java.nio.file.Path;
 
 /** An extra process in a running container, started with {@code runc exec --detach}. */
-final class RuncExec extends RuncProcess {
+final class RuncExec extends OciProcess {
     private final String containerId;
     private final String execId;
     private final String processJson;
@@ -20,12 +21,12 @@ final class RuncExec extends RuncProcess {
     }
 
     @Override
-    String containerId() {
+    public String containerId() {
         return containerId;
     }
 
     @Override
-    String execId() {
+    public String execId() {
         return execId;
     }
 

@@ -6,6 +6,7 @@ import io.atrium.sandbox.api.SandboxException;
 import io.atrium.sandbox.api.SandboxState;
 import io.atrium.sandbox.api.TaskEvent;
 import io.atrium.sandbox.api.TaskEventListener;
+import io.atrium.sandboxer.ociruntime.StateStore;
 import io.atrium.sandboxer.runc.PersistedPod.PersistedContainer;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -29,7 +30,7 @@ final class RuncPod {
     private static final Logger LOG = Logger.getLogger(RuncPod.class.getName());
 
     private final PersistedPod base; // identity and layout; never changes after create
-    private final PodStore store;
+    private final StateStore<PersistedPod> store;
     private final Map<String, RuncContainer> containers = new ConcurrentHashMap<>();
     private final List<TaskEventListener> listeners = new CopyOnWriteArrayList<>();
     private final CompletableFuture<ExitStatus> exited = new CompletableFuture<>();
@@ -37,7 +38,7 @@ final class RuncPod {
     private volatile SandboxState state;
     private volatile Instant stoppedAt;
 
-    RuncPod(PersistedPod base, PodStore store) {
+    RuncPod(PersistedPod base, StateStore<PersistedPod> store) {
         this.base = base;
         this.store = store;
         this.state = base.state();
@@ -132,7 +133,7 @@ final class RuncPod {
     synchronized void persist() {
         List<PersistedContainer> cs = new ArrayList<>();
         containers.values().forEach(c -> cs.add(c.persisted()));
-        store.save(new PersistedPod(base.id(), base.name(), base.namespace(), base.hostname(), base.createdAt(), state,
+        store.save(base.id(), new PersistedPod(base.id(), base.name(), base.namespace(), base.hostname(), base.createdAt(), state,
                 stoppedAt, base.netnsPath(), base.hostNetwork(), base.hostIpc(), base.cgroup(), base.ownsCgroup(),
                 base.runDir(), base.sysctls(), cs));
     }

@@ -22,6 +22,15 @@ import io.atrium.sandbox.api.Sandboxer;
 import io.atrium.sandbox.api.SandboxerInfo;
 import io.atrium.sandbox.api.TaskEndpoint;
 import io.atrium.sandbox.api.TaskStatus;
+import io.atrium.sandboxer.ociruntime.CgroupTree;
+import io.atrium.sandboxer.ociruntime.Fifos;
+import io.atrium.sandboxer.ociruntime.OciRuntime;
+import io.atrium.sandboxer.ociruntime.OciSpecAdjuster;
+import io.atrium.sandboxer.ociruntime.ProcessStreams;
+import io.atrium.sandboxer.ociruntime.ResourcesJson;
+import io.atrium.sandboxer.ociruntime.RootfsMounts;
+import io.atrium.sandboxer.ociruntime.SpecHook;
+import io.atrium.sandboxer.ociruntime.StateStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,7 +88,8 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
         this.settings = settings;
         Syscalls sys = new Syscalls();
         Mounts mounts = new Mounts(sys);
-        RuncCli runc = new RuncCli(settings.runcBinary(), settings.runcRoot(), settings.runcTimeout());
+        OciRuntime runc = new OciRuntime(new OciRuntime.Settings("runc", settings.runcBinary(), settings.runcRoot(), List.of(),
+                settings.runcTimeout()));
         this.runcVersion = runc.version(); // fails activation with a clear reason when runc is missing
         Files.createDirectories(settings.runcRoot());
         Files.createDirectories(settings.state());
@@ -91,12 +101,22 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        var json = PodStore.mapper();
+        var json = StateStore.mapper();
         this.env = new RuncEnvironment(settings, runc, mounts,
                 new PodNamespaces(sys, mounts, settings.namespacePins(), PinMethod.THREAD),
                 new CgroupTree(Cgroups.detect(sys)), new RootfsMounts(mounts),
                 new ProcessStreams(new Fifos(), Clock.systemUTC()),
-                new OciSpecAdjuster(json, ownOomScoreAdj()), new PodStore(settings.state().resolve("pods")),
+                new OciSpecAdjuster(json, OciSpecAdjuster.ownOomScoreAdj(), new SpecHook() {
+                    @Override
+                    public void process(com.fasterxml.jackson.databind.node.ObjectNode process, String what) {
+                        if (process.path("terminal").asBoolean(false)) {
+                            throw new SandboxException(Reason.UNIMPLEMENTED, what + ": terminals (tty: true) are not "
+                                    + "supported by the runc sandboxer yet");
+                        }
+                    }
+                }),
+                new StateStore<>(settings.state().resolve("pods"), PersistedPod.class, RuncEnvironment.STATE_FORMAT,
+                        "runc sandboxer"),
                 reaper, exits, Clock.systemUTC(), json);
         this.builder = new PodBuilder(env);
         readoptAll();
@@ -331,14 +351,6 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
             throw SandboxException.notFound("sandbox", sandboxId);
         }
         return t;
-    }
-
-    private static int ownOomScoreAdj() {
-        try {
-            return Integer.parseInt(Files.readString(Path.of("/proc/self/oom_score_adj")).strip());
-        } catch (IOException | NumberFormatException e) {
-            return 0;
-        }
     }
 
     private static String nodeHostname() {

@@ -133,8 +133,8 @@ class RuncSandboxerTest {
         assertTrue(lines.stream().anyMatch(l -> l.endsWith(" stdout F out")), lines.toString());
         assertTrue(lines.stream().anyMatch(l -> l.endsWith(" stderr F err")), lines.toString());
         assertTrue(lines.stream().anyMatch(l -> l.endsWith(" stdout P partial")), lines.toString());
-        String p16k = " stdout P " + "a".repeat(OutputSink.CriLog.MAX_LINE);
-        String rest = " stdout F " + "a".repeat(20000 - OutputSink.CriLog.MAX_LINE);
+        String p16k = " stdout P " + "a".repeat(io.atrium.sandboxer.ociruntime.OutputSink.CriLog.MAX_LINE);
+        String rest = " stdout F " + "a".repeat(20000 - io.atrium.sandboxer.ociruntime.OutputSink.CriLog.MAX_LINE);
         assertTrue(lines.stream().anyMatch(l -> l.endsWith(p16k)), "16 KiB partial line");
         assertTrue(lines.stream().anyMatch(l -> l.endsWith(rest)), "rest of the long line");
     }
@@ -268,7 +268,7 @@ class RuncSandboxerTest {
         assertTrue(e.getMessage().startsWith("runc failed to create container broken"), e.getMessage());
         assertThrows(SandboxException.class, () -> tasks.state("broken", ""));
         assertFalse(Files.exists(node.settings.podsRunDir().resolve("pod-bad/containers/broken")));
-        assertEquals(List.of(), new CgroupTree(io.atrium.bindings.cgroup.Cgroups.detect())
+        assertEquals(List.of(), new io.atrium.sandboxer.ociruntime.CgroupTree(io.atrium.bindings.cgroup.Cgroups.detect())
                 .everywhere(node.cgroupParent + "/pod-bad/broken"));
 
         SandboxException json = assertThrows(SandboxException.class, () -> tasks.create(node.container("nojson", "{nope")));

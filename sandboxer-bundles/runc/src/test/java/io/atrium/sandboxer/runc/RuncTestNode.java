@@ -82,7 +82,7 @@ final class RuncTestNode implements AutoCloseable {
                 .filter(m -> m.startsWith(dir.toString()) && !m.startsWith(dir.resolve("engine-netns").toString()))
                 .toList();
         assertEquals(List.of(), mounts, "mounts left under " + dir);
-        for (Path cg : new CgroupTree(io.atrium.bindings.cgroup.Cgroups.detect()).everywhere(cgroupParent)) {
+        for (Path cg : new io.atrium.sandboxer.ociruntime.CgroupTree(io.atrium.bindings.cgroup.Cgroups.detect()).everywhere(cgroupParent)) {
             try (Stream<Path> s = Files.list(cg)) {
                 assertEquals(List.of(), s.filter(Files::isDirectory).toList(), "cgroups left under " + cg);
             }
@@ -130,7 +130,7 @@ final class RuncTestNode implements AutoCloseable {
         for (PinnedNamespaces p : netnsPins) {
             engineNetns.release(p);
         }
-        for (Path cg : new CgroupTree(io.atrium.bindings.cgroup.Cgroups.detect()).everywhere(cgroupParent)) {
+        for (Path cg : new io.atrium.sandboxer.ociruntime.CgroupTree(io.atrium.bindings.cgroup.Cgroups.detect()).everywhere(cgroupParent)) {
             try {
                 Files.delete(cg);
             } catch (IOException e) {

@@ -1,4 +1,4 @@
-package io.atrium.sandboxer.runc;
+package io.atrium.sandboxer.ociruntime;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,7 +20,7 @@ import java.util.logging.Logger;
  * container holds the FIFO read-write, so it never sees SIGPIPE when no node is reading, and a later
  * reader (the next bundle instance, or a restarted node) simply picks up where this one stopped.
  */
-final class FifoReader {
+public final class FifoReader {
     private static final Logger LOG = Logger.getLogger(FifoReader.class.getName());
 
     private final Path fifo;
@@ -35,7 +35,7 @@ final class FifoReader {
     }
 
     /** Starts reading {@code fifo} on a new daemon thread. */
-    static FifoReader start(Path fifo, OutputSink sink, String threadName) {
+    public static FifoReader start(Path fifo, OutputSink sink, String threadName) {
         FifoReader r = new FifoReader(fifo, sink);
         Thread t = new Thread(r::run, threadName);
         t.setDaemon(true);
@@ -44,7 +44,7 @@ final class FifoReader {
     }
 
     /** Completes once the sink got everything and was finished. */
-    CompletableFuture<Void> done() {
+    public CompletableFuture<Void> done() {
         return done;
     }
 
@@ -85,7 +85,7 @@ final class FifoReader {
     }
 
     /** Waits up to {@code timeout} for end-of-file, then stops; true if the stream really ended. */
-    boolean awaitEnd(Duration timeout) {
+    public boolean awaitEnd(Duration timeout) {
         try {
             done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             return true;
@@ -102,7 +102,7 @@ final class FifoReader {
     }
 
     /** Stops reading, leaving unread data in the FIFO; waits briefly for the thread to flush. */
-    void stop() {
+    public void stop() {
         synchronized (this) {
             stopping = true;
             if (channel != null) {

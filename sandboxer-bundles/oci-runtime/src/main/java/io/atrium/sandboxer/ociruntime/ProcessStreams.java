@@ -1,11 +1,10 @@
-package io.atrium.sandboxer.runc;
+package io.atrium.sandboxer.ociruntime;
 
 import io.atrium.bindings.libc.ErrnoException;
 import io.atrium.sandbox.api.SandboxException;
 import io.atrium.sandbox.api.SandboxException.Reason;
 import io.atrium.sandbox.api.Stdio;
 import io.atrium.sandbox.api.Stdio.Endpoint;
-import io.atrium.sandboxer.runc.RuncCli.StdioPaths;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,24 +21,24 @@ import java.util.logging.Logger;
  * {@link FifoReader}s into the CRI log or an in-process channel; stdin is fed from an in-process channel
  * through a FIFO the node holds open for writing.
  */
-final class ProcessStreams {
+public final class ProcessStreams {
     private static final Logger LOG = Logger.getLogger(ProcessStreams.class.getName());
-    static final String STDOUT_FIFO = "stdout.fifo";
-    static final String STDERR_FIFO = "stderr.fifo";
-    static final String STDIN_FIFO = "stdin.fifo";
+    public static final String STDOUT_FIFO = "stdout.fifo";
+    public static final String STDERR_FIFO = "stderr.fifo";
+    public static final String STDIN_FIFO = "stdin.fifo";
 
     private final Fifos fifos;
     private final Clock clock;
 
-    ProcessStreams(Fifos fifos, Clock clock) {
+    public ProcessStreams(Fifos fifos, Clock clock) {
         this.fifos = fifos;
         this.clock = clock;
     }
 
     /** Refuses endpoints this sandboxer cannot serve, before anything is created. */
-    static void check(Stdio stdio, String what) {
+    public static void check(Stdio stdio, String what) {
         if (stdio.terminal()) {
-            throw new SandboxException(Reason.UNIMPLEMENTED, what + ": terminals (tty) are not supported by the runc "
+            throw new SandboxException(Reason.UNIMPLEMENTED, what + ": terminals (tty) are not supported by this "
                     + "sandboxer yet");
         }
         for (Endpoint e : new Endpoint[] {stdio.stdin(), stdio.stdout(), stdio.stderr()}) {
@@ -57,14 +56,14 @@ final class ProcessStreams {
     }
 
     /** A CRI log writer if either output stream goes to a CRI log (both share it), else null. */
-    CriLogWriter openLog(Stdio stdio) throws IOException {
+    public CriLogWriter openLog(Stdio stdio) throws IOException {
         Path p = stdio.stdout() instanceof Endpoint.CriLog c ? c.path()
                 : stdio.stderr() instanceof Endpoint.CriLog c2 ? c2.path() : null;
         return p == null ? null : new CriLogWriter(p, clock);
     }
 
-    /** Creates the FIFOs, starts the readers and opens stdin; returns what runc's streams become. */
-    StdioPaths attach(RuncProcess process, Stdio stdio, Path dir, CriLogWriter log, String name) throws IOException {
+    /** Creates the FIFOs, starts the readers and opens stdin; returns what the runtime's streams become. */
+    public StdioPaths attach(OciProcess process, Stdio stdio, Path dir, CriLogWriter log, String name) throws IOException {
         Path out = output(process, stdio.stdout(), dir.resolve(STDOUT_FIFO), log, "stdout", name);
         Path err = output(process, stdio.stderr(), dir.resolve(STDERR_FIFO), log, "stderr", name);
         Path in = StdioPaths.DEV_NULL;
@@ -73,7 +72,7 @@ final class ProcessStreams {
         } else if (stdio.stdin() instanceof Endpoint.InputChannel ic) {
             in = dir.resolve(STDIN_FIFO);
             fifos.create(in);
-            // read-write: opening never blocks, and runc's read-only open then finds a writer
+            // read-write: opening never blocks, and the runtime's read-only open then finds a writer
             FileChannel writer = FileChannel.open(in, StandardOpenOption.READ, StandardOpenOption.WRITE);
             process.stdin(writer);
             startStdinCopy(ic.channel(), process, name);
@@ -82,7 +81,7 @@ final class ProcessStreams {
     }
 
     /** Starts readers on the FIFOs of a re-adopted container, continuing its CRI log. */
-    void reattach(RuncProcess process, Path dir, CriLogWriter log, String name) {
+    public void reattach(OciProcess process, Path dir, CriLogWriter log, String name) {
         for (String[] s : new String[][] {{STDOUT_FIFO, "stdout"}, {STDERR_FIFO, "stderr"}}) {
             Path fifo = dir.resolve(s[0]);
             if (Files.exists(fifo) && log != null) {
@@ -91,7 +90,7 @@ final class ProcessStreams {
         }
     }
 
-    private Path output(RuncProcess process, Endpoint e, Path fifo, CriLogWriter log, String stream, String name)
+    private Path output(OciProcess process, Endpoint e, Path fifo, CriLogWriter log, String stream, String name)
             throws ErrnoException {
         OutputSink sink;
         if (e instanceof Endpoint.CriLog) {
@@ -108,7 +107,7 @@ final class ProcessStreams {
         return fifo;
     }
 
-    private static void startStdinCopy(ReadableByteChannel source, RuncProcess process, String name) {
+    private static void startStdinCopy(ReadableByteChannel source, OciProcess process, String name) {
         Thread t = new Thread(() -> {
             ByteBuffer buf = ByteBuffer.allocate(8192);
             try {

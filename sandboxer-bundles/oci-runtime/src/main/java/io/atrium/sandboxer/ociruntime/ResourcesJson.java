@@ -1,17 +1,17 @@
-package io.atrium.sandboxer.runc;
+package io.atrium.sandboxer.ociruntime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.atrium.bindings.cgroup.CgroupResources;
 import io.atrium.sandbox.api.Resources;
 
-/** CRI resources in the two shapes this sandboxer needs: OCI LinuxResources for runc, and the bindings' cgroup settings. */
-final class ResourcesJson {
+/** CRI resources in the two shapes this sandboxer needs: OCI LinuxResources for the runtime CLI, and the bindings' cgroup settings. */
+public final class ResourcesJson {
     private ResourcesJson() {
     }
 
     /** The OCI {@code linux.resources} document {@code runc update --resources} reads; zero fields are left out. */
-    static ObjectNode toLinuxResources(ObjectMapper json, Resources r) {
+    public static ObjectNode toLinuxResources(ObjectMapper json, Resources r) {
         ObjectNode root = json.createObjectNode();
         ObjectNode cpu = json.createObjectNode();
         if (r.cpuShares() > 0) {
@@ -49,7 +49,7 @@ final class ResourcesJson {
     }
 
     /** Pod-level limits for the pod cgroup; zero fields stay unchanged. */
-    static CgroupResources toCgroup(Resources r) {
+    public static CgroupResources toCgroup(Resources r) {
         CgroupResources.Builder b = CgroupResources.builder();
         if (r.cpuShares() > 0) {
             b.cpuShares(r.cpuShares());

@@ -1,4 +1,4 @@
-package io.atrium.sandboxer.runc;
+package io.atrium.sandboxer.ociruntime;
 
 import io.atrium.bindings.cgroup.CgroupController;
 import io.atrium.bindings.libc.MountInfo;
@@ -13,22 +13,22 @@ import java.util.List;
 
 /**
  * The pod cgroup in every hierarchy. The bindings' controller manages the hierarchies we set limits
- * in; runc also creates the path in the others it knows (devices, blkio, name=systemd...), so removal
+ * in; the runtime (runc) also creates the path in the others it knows (devices, blkio, name=systemd...), so removal
  * has to look at every mounted cgroup hierarchy.
  */
-final class CgroupTree {
+public final class CgroupTree {
     private final CgroupController controller;
 
-    CgroupTree(CgroupController controller) {
+    public CgroupTree(CgroupController controller) {
         this.controller = controller;
     }
 
-    CgroupController controller() {
+    public CgroupController controller() {
         return controller;
     }
 
     /** Removes {@code cgroup} and everything below it in every hierarchy; waits for processes to leave. */
-    void removeEverywhere(String cgroup) throws IOException {
+    public void removeEverywhere(String cgroup) throws IOException {
         if (controller.exists(cgroup)) {
             controller.delete(cgroup, Duration.ofSeconds(10));
         }
@@ -38,7 +38,7 @@ final class CgroupTree {
     }
 
     /** The directories of {@code cgroup} that exist, in any cgroup or cgroup2 hierarchy. */
-    List<Path> everywhere(String cgroup) throws IOException {
+    public List<Path> everywhere(String cgroup) throws IOException {
         List<Path> found = new ArrayList<>();
         for (MountInfo m : MountInfo.current()) {
             if (m.fsType().equals("cgroup") || m.fsType().equals("cgroup2")) {

@@ -1,4 +1,4 @@
-package io.atrium.sandboxer.runc;
+package io.atrium.sandboxer.ociruntime;
 
 import io.atrium.bindings.libc.Errno;
 import io.atrium.bindings.libc.ErrnoException;
@@ -19,7 +19,7 @@ import java.util.Map;
  * Mounts a container's root filesystem (the image snapshotter's mounts, usually one overlay) onto
  * {@code <bundle>/rootfs} and takes it down again, peeling every layer.
  */
-final class RootfsMounts {
+public final class RootfsMounts {
     /** mount(8) option words that are flags, not filesystem data. */
     private static final Map<String, Long> FLAGS = Map.of(
             "ro", MountFlags.MS_RDONLY, "nosuid", MountFlags.MS_NOSUID, "nodev", MountFlags.MS_NODEV,
@@ -28,12 +28,12 @@ final class RootfsMounts {
 
     private final Mounts mounts;
 
-    RootfsMounts(Mounts mounts) {
+    public RootfsMounts(Mounts mounts) {
         this.mounts = mounts;
     }
 
     /** Mounts every entry in order onto {@code rootfs}; on failure unmounts what it mounted and rethrows. */
-    void mount(String containerId, List<Mount> rootfs, Path target) {
+    public void mount(String containerId, List<Mount> rootfs, Path target) {
         try {
             Files.createDirectories(target);
         } catch (IOException e) {
@@ -78,7 +78,7 @@ final class RootfsMounts {
     }
 
     /** Unmounts everything at and below {@code target}. Idempotent. */
-    void unmount(Path target) throws IOException {
+    public void unmount(Path target) throws IOException {
         Path t = target.toAbsolutePath().normalize();
         while (true) {
             List<MountInfo> below = MountInfo.current().stream()

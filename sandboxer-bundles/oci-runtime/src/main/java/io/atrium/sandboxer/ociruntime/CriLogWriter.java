@@ -1,4 +1,4 @@
-package io.atrium.sandboxer.runc;
+package io.atrium.sandboxer.ociruntime;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,7 +16,7 @@ import java.time.format.DateTimeFormatter;
  * Both streams of a container share one writer; {@link #reopen()} serves kubelet's log rotation
  * (ReopenContainerLog) by closing the file and opening it again at the same path.
  */
-final class CriLogWriter implements AutoCloseable {
+public final class CriLogWriter implements AutoCloseable {
     private static final DateTimeFormatter RFC3339_NANO =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSSSSXXX").withZone(ZoneOffset.UTC);
 
@@ -24,13 +24,13 @@ final class CriLogWriter implements AutoCloseable {
     private final Clock clock;
     private FileChannel file;
 
-    CriLogWriter(Path path, Clock clock) throws IOException {
+    public CriLogWriter(Path path, Clock clock) throws IOException {
         this.path = path;
         this.clock = clock;
         this.file = open();
     }
 
-    Path path() {
+    public Path path() {
         return path;
     }
 
@@ -40,7 +40,7 @@ final class CriLogWriter implements AutoCloseable {
     }
 
     /** Writes one log entry; {@code partial} marks a line that continues in the next entry. */
-    synchronized void write(String stream, boolean partial, byte[] message, int offset, int length) throws IOException {
+    public synchronized void write(String stream, boolean partial, byte[] message, int offset, int length) throws IOException {
         if (file == null) {
             return; // closed: the container outlives the writer (bundle swap); the next instance writes on
         }
@@ -54,7 +54,7 @@ final class CriLogWriter implements AutoCloseable {
     }
 
     /** Closes and reopens the file, e.g. after kubelet renamed it for rotation. */
-    synchronized void reopen() throws IOException {
+    public synchronized void reopen() throws IOException {
         if (file != null) {
             file.close();
         }

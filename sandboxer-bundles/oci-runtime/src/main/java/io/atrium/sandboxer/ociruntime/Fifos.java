@@ -1,4 +1,4 @@
-package io.atrium.sandboxer.runc;
+package io.atrium.sandboxer.ociruntime;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Library;
@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /** Named pipes for container streams. mkfifo(3) is not in the bindings yet, so it is bound here. */
-final class Fifos {
+public final class Fifos {
     private interface CLibrary extends Library {
         int mkfifo(String path, int mode) throws LastErrorException;
     }
@@ -18,7 +18,7 @@ final class Fifos {
     private final CLibrary libc = Native.load("c", CLibrary.class);
 
     /** Creates a FIFO only root can open. */
-    void create(Path path) throws ErrnoException {
+    public void create(Path path) throws ErrnoException {
         try {
             libc.mkfifo(path.toString(), 0600);
         } catch (LastErrorException e) {
@@ -30,7 +30,7 @@ final class Fifos {
      * Opens the FIFO read-write and closes it again: that releases a reader still blocked in open(2)
      * (it then reads end-of-file if no writer remains). Opening read-write never blocks on Linux.
      */
-    static void releaseBlockedOpen(Path fifo) {
+    public static void releaseBlockedOpen(Path fifo) {
         try (FileChannel ignored = FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             // nothing to do: the open itself was the point
         } catch (IOException e) {

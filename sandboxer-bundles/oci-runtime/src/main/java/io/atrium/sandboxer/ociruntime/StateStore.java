@@ -1,4 +1,4 @@
-package io.atrium.sandboxer.runc;
+package io.atrium.sandboxer.ociruntime;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.atrium.sandbox.api.SandboxException;
 import io.atrium.sandbox.api.SandboxException.Reason;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -26,24 +27,39 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Pod state files: {@code <dir>/<pod id>.json}, each {@code {"formatVersion":N,"pod":{...}}}, written
+ * Per-pod state files: {@code <dir>/<pod id>.json}, each {@code {"formatVersion":N,"pod":{...}}}, written
  * atomically (temp file in the same directory, fsync, rename, fsync of the directory) with mode 0600.
  * A file of a newer format is refused with a clear message rather than guessed at.
+ *
+ * @param <T> the sandboxer's own record of a pod (a Jackson-mappable record)
  */
-final class PodStore {
-    static final int FORMAT_VERSION = 1;
+public final class StateStore<T> {
     private static final String SUFFIX = ".json";
 
     private final Path dir;
+    private final Class<T> type;
+    private final int formatVersion;
+    private final String owner;
     private final ObjectMapper json;
 
-    PodStore(Path dir) {
+    /**
+     * @param formatVersion the newest format this sandboxer writes and reads
+     * @param owner who writes the files, for messages ("runc sandboxer")
+     */
+    public StateStore(Path dir, Class<T> type, int formatVersion, String owner) {
         this.dir = dir;
+        this.type = type;
+        this.formatVersion = formatVersion;
+        this.owner = owner;
         this.json = mapper();
     }
 
+    public Path dir() {
+        return dir;
+    }
+
     /** A mapper that writes Instants as ISO-8601 strings without needing the jsr310 module bundle. */
-    static ObjectMapper mapper() {
+    public static ObjectMapper mapper() {
         SimpleModule instants = new SimpleModule("atrium-instants");
         instants.addSerializer(Instant.class, new JsonSerializer<>() {
             @Override
@@ -61,31 +77,35 @@ final class PodStore {
                 .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false); // a newer minor may add fields
     }
 
-    void save(PersistedPod pod) {
+    /** Writes the pod's state atomically, replacing what was there. */
+    public void save(String podId, T pod) {
         try {
             Files.createDirectories(dir);
             ObjectNode root = json.createObjectNode();
-            root.put("formatVersion", FORMAT_VERSION);
+            root.put("formatVersion", formatVersion);
             root.set("pod", json.valueToTree(pod));
-            Path tmp = Files.createTempFile(dir, "." + pod.id() + "-", ".tmp",
+            Path tmp = Files.createTempFile(dir, "." + podId + "-", ".tmp",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             try {
                 try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                    ch.write(java.nio.ByteBuffer.wrap(json.writerWithDefaultPrettyPrinter().writeValueAsBytes(root)));
+                    ByteBuffer bytes = ByteBuffer.wrap(json.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+                    while (bytes.hasRemaining()) {
+                        ch.write(bytes);
+                    }
                     ch.force(true);
                 }
-                Files.move(tmp, file(pod.id()), StandardCopyOption.ATOMIC_MOVE);
+                Files.move(tmp, file(podId), StandardCopyOption.ATOMIC_MOVE);
             } finally {
                 Files.deleteIfExists(tmp);
             }
             syncDirectory();
         } catch (IOException e) {
-            throw new SandboxException(Reason.INTERNAL, "cannot persist state of pod " + pod.id() + " in " + dir + ": "
+            throw new SandboxException(Reason.INTERNAL, "cannot persist state of pod " + podId + " in " + dir + ": "
                     + e.getMessage(), e);
         }
     }
 
-    void delete(String podId) {
+    public void delete(String podId) {
         try {
             Files.deleteIfExists(file(podId));
             syncDirectory();
@@ -95,7 +115,7 @@ final class PodStore {
     }
 
     /** Every pod state file. */
-    List<Path> files() throws IOException {
+    public List<Path> files() throws IOException {
         List<Path> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return out;
@@ -106,14 +126,14 @@ final class PodStore {
         return out;
     }
 
-    PersistedPod load(Path f) throws IOException {
+    public T load(Path f) throws IOException {
         JsonNode root = json.readTree(f.toFile());
         int version = root.path("formatVersion").asInt(-1);
-        if (version < 1 || version > FORMAT_VERSION) {
-            throw new IOException(f + " has state format " + version + "; this runc sandboxer reads format "
-                    + FORMAT_VERSION + " (was it written by a newer bundle?)");
+        if (version < 1 || version > formatVersion) {
+            throw new IOException(f + " has state format " + version + "; this " + owner + " reads format "
+                    + formatVersion + " (was it written by a newer bundle?)");
         }
-        return json.treeToValue(root.get("pod"), PersistedPod.class);
+        return json.treeToValue(root.get("pod"), type);
     }
 
     private Path file(String podId) {

@@ -1,11 +1,11 @@
-package io.atrium.sandboxer.runc;
+package io.atrium.sandboxer.ociruntime;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 
 /** Where a process's output stream goes once read from its FIFO. */
-interface OutputSink {
+public interface OutputSink {
 
     void write(byte[] data, int length) throws IOException;
 
@@ -14,13 +14,13 @@ interface OutputSink {
 
     /** CRI log lines: full lines tagged F; lines over 16 KiB, and a last line with no newline, tagged P. */
     final class CriLog implements OutputSink {
-        static final int MAX_LINE = 16 * 1024;
+        public static final int MAX_LINE = 16 * 1024;
         private final CriLogWriter log;
         private final String stream;
         private final byte[] pending = new byte[MAX_LINE];
         private int used;
 
-        CriLog(CriLogWriter log, String stream) {
+        public CriLog(CriLogWriter log, String stream) {
             this.log = log;
             this.stream = stream;
         }
@@ -55,7 +55,7 @@ interface OutputSink {
     final class Channel implements OutputSink {
         private final WritableByteChannel channel;
 
-        Channel(WritableByteChannel channel) {
+        public Channel(WritableByteChannel channel) {
             this.channel = channel;
         }
 

@@ -1,4 +1,4 @@
-package io.atrium.sandboxer.runc;
+package io.atrium.sandboxer.ociruntime;
 
 import io.atrium.sandbox.api.ExitStatus;
 import io.atrium.sandbox.api.TaskInfo;
@@ -16,7 +16,7 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>State diagram: {@code CREATED -start-> RUNNING <-pause/resume-> PAUSED}; every state {@code -exit-> STOPPED}.
  */
-abstract class RuncProcess {
+public abstract class OciProcess {
     private final CompletableFuture<ExitStatus> exited = new CompletableFuture<>();
     private final List<FifoReader> readers = new ArrayList<>();
     private TaskStatus status = TaskStatus.CREATED;
@@ -25,29 +25,29 @@ abstract class RuncProcess {
     private FileChannel stdin;
     private CriLogWriter log;
 
-    abstract String containerId();
+    public abstract String containerId();
 
     /** Empty for the container's init. */
-    abstract String execId();
+    public abstract String execId();
 
-    synchronized TaskStatus status() {
+    public synchronized TaskStatus status() {
         return status;
     }
 
-    synchronized int pid() {
+    public synchronized int pid() {
         return pid;
     }
 
-    synchronized ExitStatus exit() {
+    public synchronized ExitStatus exit() {
         return exit;
     }
 
-    synchronized void created(int pid) {
+    public synchronized void created(int pid) {
         this.pid = pid;
     }
 
     /** Marks it running unless it already exited; false if it had. */
-    synchronized boolean started() {
+    public synchronized boolean started() {
         if (status == TaskStatus.STOPPED) {
             return false;
         }
@@ -55,7 +55,7 @@ abstract class RuncProcess {
         return true;
     }
 
-    synchronized void paused(boolean paused) {
+    public synchronized void paused(boolean paused) {
         if (status != TaskStatus.STOPPED) {
             status = paused ? TaskStatus.PAUSED : TaskStatus.RUNNING;
         }
@@ -65,7 +65,7 @@ abstract class RuncProcess {
      * Records the exit once; later calls are ignored. Returns false if it was already recorded. Waiters
      * are released by {@link #releaseWaiters()}, after the exit was persisted and published.
      */
-    synchronized boolean exited(ExitStatus status) {
+    public synchronized boolean exited(ExitStatus status) {
         if (this.status == TaskStatus.STOPPED && exit != null) {
             return false;
         }
@@ -74,12 +74,12 @@ abstract class RuncProcess {
         return true;
     }
 
-    void releaseWaiters() {
+    public void releaseWaiters() {
         exited.complete(exit());
     }
 
     /** Restores state read back from disk. */
-    synchronized void restore(TaskStatus status, int pid, ExitStatus exit) {
+    public synchronized void restore(TaskStatus status, int pid, ExitStatus exit) {
         this.status = status;
         this.pid = pid;
         this.exit = exit;
@@ -88,28 +88,28 @@ abstract class RuncProcess {
         }
     }
 
-    CompletableFuture<ExitStatus> exitFuture() {
+    public CompletableFuture<ExitStatus> exitFuture() {
         return exited;
     }
 
-    synchronized TaskInfo info() {
+    public synchronized TaskInfo info() {
         return new TaskInfo(containerId(), execId(), pid, status, exit);
     }
 
-    synchronized void addReader(FifoReader r) {
+    public synchronized void addReader(FifoReader r) {
         readers.add(r);
     }
 
-    synchronized void log(CriLogWriter log) {
+    public synchronized void log(CriLogWriter log) {
         this.log = log;
     }
 
-    synchronized CriLogWriter log() {
+    public synchronized CriLogWriter log() {
         return log;
     }
 
     /** Reopens the CRI log file (kubelet's ReopenContainerLog, after it rotated the file). */
-    void reopenLog() throws IOException {
+    public void reopenLog() throws IOException {
         CriLogWriter l = log();
         if (l != null) {
             l.reopen();
@@ -117,7 +117,7 @@ abstract class RuncProcess {
     }
 
     /** Closes the CRI log file; output read later is dropped. */
-    void closeLog() {
+    public void closeLog() {
         CriLogWriter l;
         synchronized (this) {
             l = log;
@@ -132,16 +132,16 @@ abstract class RuncProcess {
         }
     }
 
-    synchronized void stdin(FileChannel writer) {
+    public synchronized void stdin(FileChannel writer) {
         this.stdin = writer;
     }
 
-    synchronized FileChannel stdin() {
+    public synchronized FileChannel stdin() {
         return stdin;
     }
 
     /** Waits (bounded) for the output streams to end, so every line is written before the exit is reported. */
-    void drainOutput(Duration timeout) {
+    public void drainOutput(Duration timeout) {
         List<FifoReader> rs;
         synchronized (this) {
             rs = List.copyOf(readers);
@@ -153,7 +153,7 @@ abstract class RuncProcess {
     }
 
     /** Stops reading output (leaving the rest in the FIFOs) and closes stdin. */
-    void detachStreams() {
+    public void detachStreams() {
         List<FifoReader> rs;
         FileChannel in;
         synchronized (this) {
@@ -167,7 +167,7 @@ abstract class RuncProcess {
     }
 
     /** Closes stdin so the process reads end-of-file. */
-    void closeStdin() {
+    public void closeStdin() {
         FileChannel in;
         synchronized (this) {
             in = stdin;
