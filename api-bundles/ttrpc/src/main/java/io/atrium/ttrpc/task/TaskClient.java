@@ -49,11 +49,21 @@ public final class TaskClient implements Closeable {
 
     private final TtrpcClient client;
     private final CallOptions defaults;
+    private final CallOptions untimed;
 
     /** Wraps a client (closed with this one); {@code defaultTimeout} null means calls never time out. */
     public TaskClient(TtrpcClient client, Duration defaultTimeout) {
+        this(client, CallOptions.timeout(defaultTimeout));
+    }
+
+    /**
+     * Wraps a client with default call options, e.g. containerd's namespace metadata
+     * ({@code containerd-namespace-ttrpc}); {@code wait} uses their metadata but not their timeout.
+     */
+    public TaskClient(TtrpcClient client, CallOptions defaults) {
         this.client = Objects.requireNonNull(client, "client");
-        this.defaults = CallOptions.timeout(defaultTimeout);
+        this.defaults = Objects.requireNonNull(defaults, "defaults");
+        this.untimed = new CallOptions(null, defaults.metadata());
     }
 
     /** Connects to a task service on a Unix socket. */
@@ -119,17 +129,18 @@ public final class TaskClient implements Closeable {
 
     /** Blocks until the process exits (no timeout); other calls proceed meanwhile. */
     public WaitResponse wait(WaitRequest request) {
-        return client.call(SERVICE, "Wait", request, WaitResponse.parser(), CallOptions.NONE);
+        return client.call(SERVICE, "Wait", request, WaitResponse.parser(), untimed);
     }
 
     /** Waits at most {@code timeout}; DEADLINE_EXCEEDED if the process is still running then. */
     public WaitResponse wait(WaitRequest request, Duration timeout) {
-        return client.call(SERVICE, "Wait", request, WaitResponse.parser(), CallOptions.timeout(timeout));
+        return client.call(SERVICE, "Wait", request, WaitResponse.parser(),
+                new CallOptions(timeout, defaults.metadata()));
     }
 
     /** Wait without blocking the caller: completes when the process exits or the connection ends. */
     public CompletableFuture<WaitResponse> waitAsync(WaitRequest request) {
-        return client.callAsync(SERVICE, "Wait", request, WaitResponse.parser(), CallOptions.NONE);
+        return client.callAsync(SERVICE, "Wait", request, WaitResponse.parser(), untimed);
     }
 
     public StatsResponse stats(StatsRequest request) {
