@@ -85,4 +85,12 @@ public interface LibC extends Library {
     int shutdown(int fd, int how) throws LastErrorException;
 
     long syscall(long number, long a1, long a2, long a3, long a4) throws LastErrorException;
+
+    long recvmsg(int fd, Pointer msg, int flags) throws LastErrorException;
+
+    int tcgetattr(int fd, Pointer termios) throws LastErrorException;
+
+    int tcsetattr(int fd, int optionalActions, Pointer termios) throws LastErrorException;
+
+    void cfmakeraw(Pointer termios);
 }

@@ -6,7 +6,6 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +19,7 @@ import java.util.logging.Logger;
  * container holds the FIFO read-write, so it never sees SIGPIPE when no node is reading, and a later
  * reader (the next bundle instance, or a restarted node) simply picks up where this one stopped.
  */
-public final class FifoReader {
+public final class FifoReader implements OutputPump {
     private static final Logger LOG = Logger.getLogger(FifoReader.class.getName());
 
     private final Path fifo;
@@ -43,7 +42,7 @@ public final class FifoReader {
         return r;
     }
 
-    /** Completes once the sink got everything and was finished. */
+    @Override
     public CompletableFuture<Void> done() {
         return done;
     }
@@ -84,24 +83,8 @@ public final class FifoReader {
         }
     }
 
-    /** Waits up to {@code timeout} for end-of-file, then stops; true if the stream really ended. */
-    public boolean awaitEnd(Duration timeout) {
-        try {
-            done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
-        } catch (TimeoutException e) {
-            stop();
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            stop();
-            return false;
-        } catch (ExecutionException e) {
-            return true;
-        }
-    }
-
     /** Stops reading, leaving unread data in the FIFO; waits briefly for the thread to flush. */
+    @Override
     public void stop() {
         synchronized (this) {
             stopping = true;

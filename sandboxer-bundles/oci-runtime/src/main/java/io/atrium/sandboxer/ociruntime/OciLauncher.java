@@ -1,6 +1,10 @@
 package io.atrium.sandboxer.ociruntime;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.atrium.bindings.libc.NativeFd;
+import io.atrium.bindings.tty.ConsoleSocket;
+import io.atrium.bindings.tty.FdChannel;
 import io.atrium.sandbox.api.SandboxException;
 import io.atrium.sandbox.api.SandboxException.Reason;
 import io.atrium.sandbox.api.Stdio;
@@ -8,27 +12,43 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
 
 /**
  * The mechanical part of bringing a container's init or an exec'd process into being with the runtime
- * CLI: write its config.json / process.json, wire its {@link Stdio} (FIFOs, or a terminal through a
- * console socket), run {@code create} / {@code exec --detach} and read back its host pid. Pod bookkeeping
- * (registries, persistence, exit watching) stays with the sandboxer.
+ * CLI: write its config.json / process.json, wire its {@link Stdio} — FIFOs, or a terminal whose master
+ * the runtime sends over a {@link ConsoleSocket} ({@code --console-socket}) — run {@code create} /
+ * {@code exec --detach} and read back its host pid. Pod bookkeeping (registries, persistence, exit
+ * watching) stays with the sandboxer.
  *
- * <p>On failure the process's streams are detached and its log closed; the caller removes the
- * bundle or exec directory and anything else it set up.
+ * <p>{@code process.terminal} in the spec is set from {@link Stdio#terminal()}, so the two always agree.
+ * On failure the process's streams are detached, its log closed and the console socket removed; the
+ * caller removes the bundle or exec directory and anything else it set up.
  */
 public final class OciLauncher {
     public static final String CONFIG_JSON = "config.json";
     public static final String INIT_PID = "init.pid";
     public static final String RUNTIME_LOG = "runc.log";
+    /** How long the runtime may take to send the terminal after it returned. */
+    private static final Duration CONSOLE_WAIT = Duration.ofSeconds(10);
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final OciRuntime runtime;
     private final ProcessStreams streams;
+    private final Path consoleDir;
+    private final ObjectMapper json = new ObjectMapper();
 
-    public OciLauncher(OciRuntime runtime, ProcessStreams streams) {
+    /**
+     * @param consoleDir where console sockets are created for a moment; keep it short: a unix socket path
+     *        holds at most {@value ConsoleSocket#MAX_PATH_BYTES} bytes
+     */
+    public OciLauncher(OciRuntime runtime, ProcessStreams streams, Path consoleDir) {
         this.runtime = runtime;
         this.streams = streams;
+        this.consoleDir = consoleDir;
     }
 
     public OciRuntime runtime() {
@@ -50,11 +70,18 @@ public final class OciLauncher {
         boolean done = false;
         try {
             Files.createDirectories(bundle);
+            OciSpecAdjuster.object(spec, "process").put("terminal", stdio.terminal());
             Files.writeString(bundle.resolve(CONFIG_JSON), spec.toString(), StandardCharsets.UTF_8);
             container.log(streams.openLog(stdio));
-            StdioPaths paths = streams.attach(container, stdio, bundle, container.log(), threadName);
             Path pidFile = bundle.resolve(INIT_PID);
-            runtime.create(id, bundle, pidFile, bundle.resolve(RUNTIME_LOG), paths);
+            Path log = bundle.resolve(RUNTIME_LOG);
+            if (stdio.terminal()) {
+                withConsole(container, stdio, threadName, console -> runtime.create(id, bundle, pidFile, log,
+                        StdioPaths.NULL, console));
+            } else {
+                StdioPaths paths = streams.connect(container, stdio, bundle, container.log(), threadName);
+                runtime.create(id, bundle, pidFile, log, paths);
+            }
             int pid = readPid(pidFile, "container " + id);
             done = true;
             return pid;
@@ -77,12 +104,20 @@ public final class OciLauncher {
         boolean done = false;
         try {
             Files.createDirectories(dir);
-            Path process = dir.resolve("process.json");
-            Files.writeString(process, processJson, StandardCharsets.UTF_8);
+            ObjectNode process = (ObjectNode) json.readTree(processJson);
+            process.put("terminal", stdio.terminal());
+            Path processFile = dir.resolve("process.json");
+            Files.writeString(processFile, process.toString(), StandardCharsets.UTF_8);
             exec.log(streams.openLog(stdio));
-            StdioPaths paths = streams.attach(exec, stdio, dir, exec.log(), threadName);
             Path pidFile = dir.resolve("exec.pid");
-            runtime.exec(exec.containerId(), process, pidFile, dir.resolve(RUNTIME_LOG), paths);
+            Path log = dir.resolve(RUNTIME_LOG);
+            if (stdio.terminal()) {
+                withConsole(exec, stdio, threadName, console -> runtime.exec(exec.containerId(), processFile, pidFile, log,
+                        StdioPaths.NULL, console));
+            } else {
+                StdioPaths paths = streams.connect(exec, stdio, dir, exec.log(), threadName);
+                runtime.exec(exec.containerId(), processFile, pidFile, log, paths);
+            }
             int pid = readPid(pidFile, what);
             done = true;
             return pid;
@@ -94,6 +129,35 @@ public final class OciLauncher {
                 exec.closeLog();
             }
         }
+    }
+
+    @FunctionalInterface
+    private interface RuntimeCall {
+        void run(List<String> consoleArgs);
+    }
+
+    /** Listens on a fresh console socket around {@code call}, then serves the terminal the runtime sent. */
+    private void withConsole(OciProcess p, Stdio stdio, String threadName, RuntimeCall call) throws IOException {
+        Files.createDirectories(consoleDir);
+        Path socketPath = consoleDir.resolve(HexFormat.of().formatHex(randomBytes()) + ".sock");
+        try (ConsoleSocket socket = ConsoleSocket.listen(socketPath)) {
+            call.run(List.of("--console-socket", socketPath.toString()));
+            NativeFd master = socket.receive(CONSOLE_WAIT);
+            FdChannel channel;
+            try {
+                channel = new FdChannel(master);
+            } catch (IOException e) {
+                master.close();
+                throw e;
+            }
+            streams.connectTerminal(p, channel, stdio, p.log(), threadName);
+        }
+    }
+
+    private static byte[] randomBytes() {
+        byte[] b = new byte[8];
+        RANDOM.nextBytes(b);
+        return b;
     }
 
     /** Reads the pid file the runtime wrote. */

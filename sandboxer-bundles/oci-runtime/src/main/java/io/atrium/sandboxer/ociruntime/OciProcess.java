@@ -3,26 +3,22 @@ package io.atrium.sandboxer.ociruntime;
 import io.atrium.sandbox.api.ExitStatus;
 import io.atrium.sandbox.api.TaskInfo;
 import io.atrium.sandbox.api.TaskStatus;
-import java.nio.channels.FileChannel;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * What a container's init and an exec'd process have in common: a pid watched by the reaper, an exit
- * future, the readers copying its output FIFOs, and the write end of its stdin FIFO.
+ * future, its CRI log and its live streams ({@link ProcessIo}).
  *
  * <p>State diagram: {@code CREATED -start-> RUNNING <-pause/resume-> PAUSED}; every state {@code -exit-> STOPPED}.
  */
 public abstract class OciProcess {
     private final CompletableFuture<ExitStatus> exited = new CompletableFuture<>();
-    private final List<FifoReader> readers = new ArrayList<>();
+    private final ProcessIo io = new ProcessIo();
     private TaskStatus status = TaskStatus.CREATED;
     private int pid;
     private ExitStatus exit;
-    private FileChannel stdin;
     private CriLogWriter log;
 
     public abstract String containerId();
@@ -96,8 +92,9 @@ public abstract class OciProcess {
         return new TaskInfo(containerId(), execId(), pid, status, exit);
     }
 
-    public synchronized void addReader(FifoReader r) {
-        readers.add(r);
+    /** The process's live streams. */
+    public ProcessIo io() {
+        return io;
     }
 
     public synchronized void log(CriLogWriter log) {
@@ -132,57 +129,23 @@ public abstract class OciProcess {
         }
     }
 
-    public synchronized void stdin(FileChannel writer) {
-        this.stdin = writer;
-    }
-
-    public synchronized FileChannel stdin() {
-        return stdin;
-    }
-
     /** Waits (bounded) for the output streams to end, so every line is written before the exit is reported. */
     public void drainOutput(Duration timeout) {
-        List<FifoReader> rs;
-        synchronized (this) {
-            rs = List.copyOf(readers);
-        }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        for (FifoReader r : rs) {
-            r.awaitEnd(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
-        }
+        io.drain(timeout);
     }
 
-    /** Stops reading output (leaving the rest in the FIFOs) and closes stdin. */
+    /** Stops its streams and closes stdin and the terminal (the process is gone, or is being deleted). */
     public void detachStreams() {
-        List<FifoReader> rs;
-        FileChannel in;
-        synchronized (this) {
-            rs = List.copyOf(readers);
-            readers.clear();
-            in = stdin;
-            stdin = null;
-        }
-        rs.forEach(FifoReader::stop);
-        closeQuietly(in);
+        io.detach(false);
+    }
+
+    /** Stops its streams but leaves stdin and the terminal open for the next owner in this JVM (bundle swap). */
+    public void handOverStreams() {
+        io.detach(true);
     }
 
     /** Closes stdin so the process reads end-of-file. */
     public void closeStdin() {
-        FileChannel in;
-        synchronized (this) {
-            in = stdin;
-            stdin = null;
-        }
-        closeQuietly(in);
-    }
-
-    private static void closeQuietly(FileChannel ch) {
-        if (ch != null) {
-            try {
-                ch.close();
-            } catch (IOException e) {
-                // nothing left to do with it
-            }
-        }
+        io.closeStdin();
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.atrium.bindings.ns.NamespaceType;
 import io.atrium.bindings.ns.PinnedNamespaces;
 import io.atrium.bindings.process.ProcStat;
+import io.atrium.bindings.tty.FdChannel;
 import io.atrium.sandbox.api.CreateTask;
 import io.atrium.sandbox.api.ExitStatus;
 import io.atrium.sandbox.api.SandboxException;
@@ -11,10 +12,10 @@ import io.atrium.sandbox.api.SandboxException.Reason;
 import io.atrium.sandbox.api.Stdio.Endpoint;
 import io.atrium.sandbox.api.TaskStatus;
 import io.atrium.sandboxer.ociruntime.CriLogWriter;
-import io.atrium.sandboxer.ociruntime.OciLauncher;
 import io.atrium.sandboxer.ociruntime.OciProcess;
 import io.atrium.sandboxer.ociruntime.OciRuntime.ContainerState;
 import io.atrium.sandboxer.ociruntime.OciSpecAdjuster.PodView;
+import io.atrium.sandboxer.ociruntime.ProcessIo;
 import io.atrium.sandboxer.ociruntime.ProcessStreams;
 import io.atrium.sandboxer.ociruntime.Trees;
 import io.atrium.sandboxer.runc.PersistedPod.PersistedContainer;
@@ -23,6 +24,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -189,7 +191,16 @@ final class ContainerLauncher {
         } catch (IOException e) {
             LOG.log(Level.WARNING, "cannot reopen log " + c.logPath() + " of " + pc.id(), e);
         }
-        env.streams().reattach(c, c.bundle(), c.log(), threadName(pc.id(), ""));
+        boolean ours = ProcessIo.fdOwner().equals(pc.fdOwner()); // same JVM: the descriptors were handed over
+        FdChannel console = ours ? adopt(pc.consoleFd(), Set.of("/dev/ptmx", "/dev/pts/ptmx"), pc.id()) : null;
+        FdChannel stdin = ours ? adopt(pc.stdinFd(), Set.of(c.bundle().resolve(ProcessStreams.STDIN_FIFO).toString()),
+                pc.id()) : null;
+        if (pc.consoleFd() != 0 && console == null) {
+            LOG.warning("container " + pc.id() + " lost its terminal with the JVM that held it; its output is no longer "
+                    + "logged");
+        }
+        env.streams().reconnect(c, c.bundle(), c.log(), console, pc.consoleInput(), stdin, pc.stdinOnce(),
+                threadName(pc.id(), ""));
         watcher.watch(c, pid, ourChild);
         for (PersistedExec pe : pc.execs()) {
             // only the pid is left of an exec; watching it reaps it instead of leaving a zombie
@@ -201,6 +212,18 @@ final class ContainerLauncher {
                 c.execs().put(pe.execId(), e);
                 watcher.watch(e, pe.pid(), true);
             }
+        }
+    }
+
+    private static FdChannel adopt(int fd, Set<String> targets, String id) {
+        if (fd <= 0) {
+            return null;
+        }
+        try {
+            return FdChannel.adopt(fd, targets).orElse(null);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot take over descriptor " + fd + " of " + id, e);
+            return null;
         }
     }
 

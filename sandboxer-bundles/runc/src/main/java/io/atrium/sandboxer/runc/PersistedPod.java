@@ -32,9 +32,15 @@ record PersistedPod(String id, String name, String namespace, String hostname, I
      * @param rootfsMounted whether {@code <bundle>/rootfs} was mounted by this sandboxer
      * @param exit how it ended, null while it may still run
      * @param execs execs still known (their processes are the JVM's children and must be reaped)
+     * @param consoleFd the terminal master this JVM holds for it (0: none), handed from instance to instance
+     * @param stdinFd the write end of its stdin FIFO this JVM holds (0: none)
+     * @param fdOwner the JVM holding those descriptors; another JVM must not use the numbers
+     * @param consoleInput whether its terminal takes client input (it was created with stdin)
+     * @param stdinOnce CRI stdin_once: the first attached client's detach closes stdin
      */
     record PersistedContainer(String id, String bundle, String logPath, TaskStatus status, int pid,
-            boolean rootfsMounted, Instant createdAt, Instant startedAt, ExitStatus exit, List<PersistedExec> execs) {
+            boolean rootfsMounted, Instant createdAt, Instant startedAt, ExitStatus exit, List<PersistedExec> execs,
+            int consoleFd, int stdinFd, String fdOwner, boolean consoleInput, boolean stdinOnce) {
         PersistedContainer {
             execs = execs == null ? List.of() : List.copyOf(execs);
         }

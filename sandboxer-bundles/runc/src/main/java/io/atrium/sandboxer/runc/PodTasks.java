@@ -17,6 +17,7 @@ import io.atrium.sandbox.api.TaskEvent;
 import io.atrium.sandbox.api.TaskEventListener;
 import io.atrium.sandbox.api.TaskInfo;
 import io.atrium.sandbox.api.TaskService;
+import io.atrium.sandbox.api.Stdio;
 import io.atrium.sandbox.api.TaskStatus;
 import io.atrium.sandboxer.ociruntime.ExitStatuses;
 import io.atrium.sandboxer.ociruntime.OciProcess;
@@ -187,8 +188,45 @@ final class PodTasks implements TaskService {
 
     @Override
     public void resizePty(String containerId, String execId, int width, int height) {
-        pod.container(containerId);
-        throw new SandboxException(Reason.UNIMPLEMENTED, "the runc sandboxer does not run terminals yet");
+        RuncContainer c = pod.container(containerId);
+        OciProcess p = isExec(execId) ? exec(c, execId) : c;
+        if (width < 0 || height < 0 || width > 0xFFFF || height > 0xFFFF) {
+            throw SandboxException.invalid("terminal size out of range: " + width + "x" + height);
+        }
+        if (p.status() == TaskStatus.STOPPED) {
+            throw new SandboxException(Reason.FAILED_PRECONDITION, describe(containerId, execId) + " has exited");
+        }
+        if (!p.io().terminal()) {
+            throw new SandboxException(Reason.FAILED_PRECONDITION, describe(containerId, execId) + " has no terminal");
+        }
+        try {
+            p.io().resize(width, height);
+        } catch (IOException e) {
+            throw new SandboxException(Reason.INTERNAL, "cannot resize the terminal of " + describe(containerId, execId)
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * CRI Attach: a client gets a copy of the process's later output and feeds its stdin (or terminal),
+     * while the CRI log keeps receiving everything. Several clients may attach; closing the handle
+     * detaches only this client (with stdinOnce, it also closes the process's stdin).
+     */
+    @Override
+    public AutoCloseable attach(String containerId, String execId, Stdio streams) {
+        RuncContainer c = pod.container(containerId);
+        OciProcess p = isExec(execId) ? exec(c, execId) : c;
+        Stdio client = streams == null ? Stdio.NONE : streams;
+        ProcessStreams.check(client, "attach to " + describe(containerId, execId));
+        if (p.status() != TaskStatus.RUNNING && p.status() != TaskStatus.PAUSED) {
+            throw new SandboxException(Reason.FAILED_PRECONDITION, describe(containerId, execId) + " is " + p.status()
+                    + "; only a running process can be attached to");
+        }
+        if (client.stdin() instanceof Stdio.Endpoint.Fifo || client.stdout() instanceof Stdio.Endpoint.Fifo
+                || client.stdout() instanceof Stdio.Endpoint.CriLog || client.stderr() instanceof Stdio.Endpoint.CriLog) {
+            throw SandboxException.invalid("attach takes in-process channels only");
+        }
+        return p.io().attach(client, "atrium-attach-" + shortId(containerId) + (isExec(execId) ? "-" + execId : ""));
     }
 
     @Override
@@ -285,11 +323,15 @@ final class PodTasks implements TaskService {
         }
     }
 
-    /** Stops this instance's readers and writers; the containers keep running for the next instance. */
+    /**
+     * Stops this instance's readers and writers; the containers keep running for the next instance,
+     * which takes over their terminals and stdin FIFOs (held open here) by descriptor number. Execs'
+     * streams belonged to clients of this instance and end.
+     */
     void detach() {
         for (RuncContainer c : pod.containers().values()) {
             c.execs().values().forEach(OciProcess::detachStreams);
-            c.detachStreams();
+            c.handOverStreams();
             c.closeLog();
         }
     }
@@ -319,6 +361,10 @@ final class PodTasks implements TaskService {
 
     private void exited(OciProcess p, ExitEvent event) {
         p.drainOutput(DRAIN);
+        p.detachStreams(); // its terminal, stdin FIFO, pumps and attached clients: nothing outlives the process
+        if (isExec(p.execId())) {
+            p.closeLog();
+        }
         boolean oom = !isExec(p.execId()) && oomKilled(p.containerId());
         Instant at = event == null ? env.clock().instant() : event.observed();
         ExitStatus status = ExitStatuses.of(event, at, oom);
@@ -388,6 +434,10 @@ final class PodTasks implements TaskService {
 
     static boolean isExec(String execId) {
         return execId != null && !execId.isEmpty();
+    }
+
+    private static String shortId(String id) {
+        return id.length() > 12 ? id.substring(0, 12) : id;
     }
 
     private static String describe(String containerId, String execId) {

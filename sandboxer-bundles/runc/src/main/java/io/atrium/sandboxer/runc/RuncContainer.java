@@ -1,6 +1,7 @@
 package io.atrium.sandboxer.runc;
 
 import io.atrium.sandboxer.ociruntime.OciProcess;
+import io.atrium.sandboxer.ociruntime.ProcessIo;
 import io.atrium.sandboxer.runc.PersistedPod.PersistedContainer;
 import io.atrium.sandboxer.runc.PersistedPod.PersistedExec;
 import java.nio.file.Path;
@@ -72,7 +73,9 @@ final class RuncContainer extends OciProcess {
                 ex.add(new PersistedExec(e.execId(), e.pid()));
             }
         });
+        int[] fds = io().heldFds();
         return new PersistedContainer(id, bundle.toString(), logPath == null ? null : logPath.toString(), status(), pid(),
-                rootfsMounted, createdAt, startedAt, exit(), ex);
+                rootfsMounted, createdAt, startedAt, exit(), ex, fds[0], fds[1],
+                fds[0] != 0 || fds[1] != 0 ? ProcessIo.fdOwner() : null, io().consoleInput(), io().stdinOnce());
     }
 }

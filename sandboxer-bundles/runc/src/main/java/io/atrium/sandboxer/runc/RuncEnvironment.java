@@ -16,13 +16,9 @@ import java.util.concurrent.ExecutorService;
 
 /** The services one sandboxer instance shares among its pods. */
 record RuncEnvironment(RuncSettings settings, OciRuntime runc, Mounts mounts, PodNamespaces namespaces, CgroupTree cgroups,
-        RootfsMounts rootfs, ProcessStreams streams, OciSpecAdjuster specs, StateStore<PersistedPod> store,
-        ProcessReaper reaper, ExecutorService exits, Clock clock, ObjectMapper json) {
+        RootfsMounts rootfs, ProcessStreams streams, OciLauncher launcher, OciSpecAdjuster specs,
+        StateStore<PersistedPod> store, ProcessReaper reaper, ExecutorService exits, Clock clock, ObjectMapper json) {
 
     /** Pod state files: {@code <state>/pods/<id>.json}. */
     static final int STATE_FORMAT = 1;
-
-    OciLauncher launcher() {
-        return new OciLauncher(runc, streams);
-    }
 }

@@ -29,7 +29,7 @@ import io.atrium.sandboxer.ociruntime.OciSpecAdjuster;
 import io.atrium.sandboxer.ociruntime.ProcessStreams;
 import io.atrium.sandboxer.ociruntime.ResourcesJson;
 import io.atrium.sandboxer.ociruntime.RootfsMounts;
-import io.atrium.sandboxer.ociruntime.SpecHook;
+import io.atrium.sandboxer.ociruntime.OciLauncher;
 import io.atrium.sandboxer.ociruntime.StateStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -102,19 +102,12 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
             return t;
         });
         var json = StateStore.mapper();
+        ProcessStreams streams = new ProcessStreams(new Fifos(), Clock.systemUTC());
         this.env = new RuncEnvironment(settings, runc, mounts,
                 new PodNamespaces(sys, mounts, settings.namespacePins(), PinMethod.THREAD),
-                new CgroupTree(Cgroups.detect(sys)), new RootfsMounts(mounts),
-                new ProcessStreams(new Fifos(), Clock.systemUTC()),
-                new OciSpecAdjuster(json, OciSpecAdjuster.ownOomScoreAdj(), new SpecHook() {
-                    @Override
-                    public void process(com.fasterxml.jackson.databind.node.ObjectNode process, String what) {
-                        if (process.path("terminal").asBoolean(false)) {
-                            throw new SandboxException(Reason.UNIMPLEMENTED, what + ": terminals (tty: true) are not "
-                                    + "supported by the runc sandboxer yet");
-                        }
-                    }
-                }),
+                new CgroupTree(Cgroups.detect(sys)), new RootfsMounts(mounts), streams,
+                new OciLauncher(runc, streams, settings.consoleDir()),
+                new OciSpecAdjuster(json, OciSpecAdjuster.ownOomScoreAdj()),
                 new StateStore<>(settings.state().resolve("pods"), PersistedPod.class, RuncEnvironment.STATE_FORMAT,
                         "runc sandboxer"),
                 reaper, exits, Clock.systemUTC(), json);

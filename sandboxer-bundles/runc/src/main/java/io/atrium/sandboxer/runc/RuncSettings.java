@@ -47,6 +47,11 @@ public record RuncSettings(Path state, Path run, Path runcBinary, String default
         return run.resolve("pods");
     }
 
+    /** Console sockets live here for a moment while runc hands over a terminal; short, for sun_path's 108 bytes. */
+    Path consoleDir() {
+        return run.resolve("tty");
+    }
+
     Path namespacePins() {
         return run.resolve("ns");
     }

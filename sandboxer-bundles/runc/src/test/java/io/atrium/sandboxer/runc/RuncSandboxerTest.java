@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.atrium.bindings.libc.Signals;
 import io.atrium.sandbox.api.ContainerStats;
+import io.atrium.sandbox.api.CreateTask;
 import io.atrium.sandbox.api.ExecProcess;
 import io.atrium.sandbox.api.ExitStatus;
 import io.atrium.sandbox.api.Resources;
@@ -273,10 +274,11 @@ class RuncSandboxerTest {
 
         SandboxException json = assertThrows(SandboxException.class, () -> tasks.create(node.container("nojson", "{nope")));
         assertEquals(Reason.INVALID_ARGUMENT, json.reason());
-        ObjectNode tty = MinimalOciSpec.of("sh");
-        ((ObjectNode) tty.get("process")).put("terminal", true);
-        assertEquals(Reason.UNIMPLEMENTED, assertThrows(SandboxException.class,
-                () -> tasks.create(node.container("tty", tty.toString()))).reason());
+        CreateTask fifoTty = node.container("fifotty", MinimalOciSpec.of("sh").toString());
+        assertEquals(Reason.UNIMPLEMENTED, assertThrows(SandboxException.class, () -> tasks.create(new CreateTask("fifotty",
+                fifoTty.ociSpecJson(), fifoTty.rootfs(), new Stdio(Stdio.Endpoint.NONE,
+                new Stdio.Endpoint.Fifo(node.dir.resolve("some.fifo")), Stdio.Endpoint.NONE, true, false), Map.of())))
+                .reason(), "a terminal's streams cannot be FIFOs");
 
         // the pod still works after the failures
         tasks.create(node.container("fine", MinimalOciSpec.of("true").toString()));
