@@ -6,6 +6,7 @@ import io.atrium.engine.runtime.metrics.CriMetrics;
 import io.atrium.engine.runtime.state.ContainerRecord;
 import io.atrium.engine.runtime.state.PodSandboxRecord;
 import io.atrium.engine.runtime.state.PodState;
+import io.atrium.engine.streaming.StreamingServer;
 import io.atrium.sandbox.api.SandboxException;
 import io.atrium.sandbox.api.SandboxMetrics;
 import io.atrium.sandbox.api.SandboxStatus;
@@ -35,15 +36,27 @@ public final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceIm
     private static final Logger LOG = Logger.getLogger(CriRuntimeService.class.getName());
     static final String RUNTIME_NAME = "atrium";
     static final String API_VERSION = "v1";
-    static final String STREAMING_LATER = " is served by the streaming server, which this node does not run yet";
 
     private final RuntimeEngine engine;
+    private final StreamRequests streamRequests;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile CriMetrics metrics;
+    /** Serves the URLs of Exec, Attach and PortForward; optional so a streaming bundle update never stops the CRI. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile StreamingServer streaming;
 
     @Activate
     public CriRuntimeService(@Reference RuntimeEngine engine) {
         this.engine = engine;
+        this.streamRequests = new StreamRequests(engine);
+    }
+
+    private StreamingServer streaming() {
+        StreamingServer s = streaming;
+        if (s == null) {
+            throw new SandboxException(SandboxException.Reason.UNAVAILABLE, "the streaming server is not running");
+        }
+        return s;
     }
 
     /** A unary call's body; it may name the sandboxer it used for the metrics label. */
@@ -314,21 +327,27 @@ public final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceIm
     @Override
     public void exec(ExecRequest request, StreamObserver<ExecResponse> out) {
         unary("Exec", out, s -> {
-            throw new SandboxException(SandboxException.Reason.UNIMPLEMENTED, "Exec" + STREAMING_LATER);
+            s[0] = containerSandboxer(request.getContainerId());
+            var target = streamRequests.exec(request);
+            return ExecResponse.newBuilder().setUrl(streaming().exec(target)).build();
         });
     }
 
     @Override
     public void attach(AttachRequest request, StreamObserver<AttachResponse> out) {
         unary("Attach", out, s -> {
-            throw new SandboxException(SandboxException.Reason.UNIMPLEMENTED, "Attach" + STREAMING_LATER);
+            s[0] = containerSandboxer(request.getContainerId());
+            var target = streamRequests.attach(request);
+            return AttachResponse.newBuilder().setUrl(streaming().attach(target)).build();
         });
     }
 
     @Override
     public void portForward(PortForwardRequest request, StreamObserver<PortForwardResponse> out) {
         unary("PortForward", out, s -> {
-            throw new SandboxException(SandboxException.Reason.UNIMPLEMENTED, "PortForward" + STREAMING_LATER);
+            s[0] = podSandboxer(request.getPodSandboxId());
+            var target = streamRequests.portForward(request);
+            return PortForwardResponse.newBuilder().setUrl(streaming().portForward(target)).build();
         });
     }
 
