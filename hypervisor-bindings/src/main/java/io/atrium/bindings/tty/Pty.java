@@ -4,6 +4,7 @@ import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import io.atrium.bindings.internal.LibC;
 import io.atrium.bindings.libc.ErrnoException;
+import io.atrium.bindings.libc.NativeFd;
 
 /** ioctls and termios calls on a pseudo-terminal (either end), from {@code asm-generic/ioctls.h} and termios(3). */
 public final class Pty {
@@ -16,6 +17,37 @@ public final class Pty {
 
     private Pty() {
     }
+
+    static final long TIOCGPTN = 0x80045430L;
+    static final long TIOCSPTLCK = 0x40045431L;
+
+    /** A new pseudo-terminal: its master (ours to close) and the path of its slave end. */
+    public record Pair(NativeFd master, java.nio.file.Path slave) {
+    }
+
+    /** posix_openpt + unlockpt + ptsname, through /dev/ptmx and its ioctls. */
+    public static Pair open() throws ErrnoException {
+        int fd;
+        try {
+            fd = LIBC.open("/dev/ptmx", io.atrium.bindings.libc.FileFlags.O_RDWR | io.atrium.bindings.libc.FileFlags.O_CLOEXEC
+                    | O_NOCTTY, 0);
+        } catch (LastErrorException e) {
+            throw new ErrnoException(e.getErrorCode(), "open", "/dev/ptmx");
+        }
+        NativeFd master = new NativeFd(fd, "pty-master");
+        try {
+            Memory n = new Memory(4);
+            n.setInt(0, 0);
+            LIBC.ioctl(fd, TIOCSPTLCK, n);
+            LIBC.ioctl(fd, TIOCGPTN, n);
+            return new Pair(master, java.nio.file.Path.of("/dev/pts/" + n.getInt(0)));
+        } catch (LastErrorException e) {
+            master.close();
+            throw new ErrnoException(e.getErrorCode(), "ioctl(TIOCSPTLCK/TIOCGPTN)", fd);
+        }
+    }
+
+    private static final int O_NOCTTY = 0400;
 
     /** A terminal's size in character cells. */
     public record WindowSize(int rows, int columns) {
