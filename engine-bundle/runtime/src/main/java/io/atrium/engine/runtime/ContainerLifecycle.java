@@ -114,7 +114,7 @@ final class ContainerLifecycle {
                     user.uid(), user.gid(), groups, targetPid));
             String specJson = json.writeValueAsString(spec);
             Path logPath = logPath(pod, config);
-            Stdio stdio = logPath == null ? Stdio.NONE : Stdio.criLog(logPath, config.getTty());
+            Stdio stdio = containerStdio(logPath, config);
             List<Mount> rootfs = snapshotter.prepare(id, image.id(), false);
             snapshot = true;
             Map<String, String> annotations = new LinkedHashMap<>(spec.annotations());
@@ -302,6 +302,19 @@ final class ContainerLifecycle {
 
     /** Output and exit code of a command run to completion inside the container. */
     record ExecResult(byte[] stdout, byte[] stderr, int exitCode) {
+    }
+
+    /**
+     * A container's streams: output to its CRI log; with CRI {@code stdin: true} a stdin that stays open
+     * for clients attaching later (the engine's own input channel is empty; the sandboxer keeps stdin
+     * open until closeIO, {@code stdin_once} after the first client, or exit).
+     */
+    static Stdio containerStdio(Path logPath, ContainerConfig config) {
+        Stdio.Endpoint log = logPath == null ? Stdio.Endpoint.NONE : new Stdio.Endpoint.CriLog(logPath);
+        Stdio.Endpoint stdin = config.getStdin()
+                ? new Stdio.Endpoint.InputChannel(java.nio.channels.Channels.newChannel(java.io.InputStream.nullInputStream()))
+                : Stdio.Endpoint.NONE;
+        return new Stdio(stdin, log, log, config.getTty(), config.getStdin() && config.getStdinOnce());
     }
 
     ExecResult execSync(String idOrPrefix, List<String> cmd, long timeoutSeconds) {
