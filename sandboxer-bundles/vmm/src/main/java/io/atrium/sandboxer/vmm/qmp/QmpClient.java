@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
@@ -37,7 +37,6 @@ import java.util.function.Consumer;
 public final class QmpClient implements AutoCloseable {
     private final ObjectMapper json;
     private final SocketChannel channel;
-    private final OutputStream out;
     private final BufferedReader in;
     private final JsonNode greeting;
     private final AtomicLong ids = new AtomicLong();
@@ -49,7 +48,6 @@ public final class QmpClient implements AutoCloseable {
     private QmpClient(ObjectMapper json, SocketChannel channel, String name) throws IOException {
         this.json = json;
         this.channel = channel;
-        this.out = Channels.newOutputStream(channel);
         this.in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
         String first = in.readLine();
         if (first == null) {
@@ -111,9 +109,13 @@ public final class QmpClient implements AutoCloseable {
         pending.put(id, reply);
         try {
             byte[] line = (json.writeValueAsString(msg) + "\n").getBytes(StandardCharsets.UTF_8);
-            synchronized (out) {
-                out.write(line);
-                out.flush();
+            // straight to the channel: a stream from Channels.newOutputStream would wait for the
+            // channel's blocking lock, which the reader thread holds while it waits for input
+            ByteBuffer buf = ByteBuffer.wrap(line);
+            synchronized (channel) {
+                while (buf.hasRemaining()) {
+                    channel.write(buf);
+                }
             }
             JsonNode r = reply.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (r.has("error")) {
