@@ -119,6 +119,70 @@ class VmmSandboxerTest {
     }
 
     @Test
+    void aNewInstanceReadoptsARunningVmAndItsContainer() throws Exception {
+        Path guest = TestGuest.guest();
+        sandboxer = new VmmSandboxer(settings.withGuestDir(guest));
+        String id = "re-" + System.nanoTime();
+        sandboxer.create(SandboxSpec.of(id, "re", "default"));
+        long pid = sandboxer.start(id).pid();
+        TaskService tasks = ((TaskEndpoint.InProcess) sandboxer.tasks(id)).service();
+        Path rootfs = BusyboxRootfs.build(base.resolve("rootfs"));
+        Path log = base.resolve("logs/c.log");
+        tasks.create(new CreateTask("c", BusyboxRootfs.spec(List.of("sh", "-c", "echo before; read x; echo after $x; sleep 60"),
+                false), List.of(new Mount("bind", rootfs.toString(), "/", List.of())), Stdio.criLog(log, false), null));
+        tasks.start("c", null);
+        waitFor(() -> Files.exists(log) && Files.readString(log).contains("before"), "first log line");
+
+        sandboxer.close(); // a bundle update: the VM keeps running
+        assertTrue(Files.exists(Path.of("/proc", Long.toString(pid))), "close() must leave QEMU running");
+        sandboxer = new VmmSandboxer(settings.withGuestDir(guest));
+        assertEquals(SandboxState.READY, sandboxer.status(id, false).state());
+        assertEquals(pid, sandboxer.status(id, false).pid());
+        TaskService again = ((TaskEndpoint.InProcess) sandboxer.tasks(id)).service();
+        assertEquals(io.atrium.sandbox.api.TaskStatus.RUNNING, again.state("c", null).status());
+        List<TaskEvent> events = new CopyOnWriteArrayList<>();
+        again.subscribe((sid, e) -> events.add(e));
+        Collector out = new Collector();
+        again.exec(new ExecProcess("c", "e", "{\"args\":[\"echo\",\"still here\"],\"env\":[],\"cwd\":\"/\"}",
+                new Stdio(Stdio.Endpoint.NONE, new Stdio.Endpoint.OutputChannel(out), Stdio.Endpoint.NONE, false, false)));
+        again.start("c", "e");
+        assertEquals(0, again.waitExit("c", "e").toCompletableFuture().get(30, TimeUnit.SECONDS).code());
+        assertEquals("still here\n", out.text());
+        again.kill("c", null, 15, true);
+        waitFor(() -> events.stream().anyMatch(e -> e instanceof TaskEvent.Exited x && x.containerId().equals("c")),
+                "exit event through the new instance");
+        sandboxer.stop(id, Duration.ofSeconds(2));
+        assertFalse(Files.exists(Path.of("/proc", Long.toString(pid))), "QEMU left after stop");
+    }
+
+    @Test
+    void whenQemuDiesThePodStopsAndItsContainersExit() throws Exception {
+        Path guest = TestGuest.guest();
+        sandboxer = new VmmSandboxer(settings.withGuestDir(guest));
+        String id = "die-" + System.nanoTime();
+        sandboxer.create(SandboxSpec.of(id, "die", "default"));
+        long pid = sandboxer.start(id).pid();
+        TaskService tasks = ((TaskEndpoint.InProcess) sandboxer.tasks(id)).service();
+        Path rootfs = BusyboxRootfs.build(base.resolve("rootfs"));
+        tasks.create(new CreateTask("c", BusyboxRootfs.spec(List.of("sleep", "60"), false),
+                List.of(new Mount("bind", rootfs.toString(), "/", List.of())), Stdio.NONE, null));
+        tasks.start("c", null);
+        var exit = tasks.waitExit("c", null).toCompletableFuture();
+        // the agent is PID 1: when it dies the guest kernel panics and QEMU (-no-reboot) exits; a
+        // SIGKILL to QEMU is the same event seen from the host
+        new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor();
+        ExitStatus s = exit.get(30, TimeUnit.SECONDS);
+        assertEquals(137, s.code());
+        waitFor(() -> sandboxer.status(id, false).state() == SandboxState.STOPPED, "pod stopped after QEMU died");
+        assertTrue(sandboxer.waitExit(id).toCompletableFuture().isDone());
+        SandboxException e = assertThrows(SandboxException.class, () -> tasks.exec(new ExecProcess("c", "x",
+                "{\"args\":[\"true\"]}", Stdio.NONE)));
+        assertEquals(SandboxException.Reason.FAILED_PRECONDITION, e.reason());
+        sandboxer.shutdown(id);
+        assertFalse(Files.exists(settings.vmDir(id)));
+    }
+
+    @Test
     void aGuestThatDoesNotAnswerInTimeIsKilledAndReported() throws Exception {
         Path guest = TestGuest.guest();
         sandboxer = new VmmSandboxer(settings.withGuestDir(guest).withBootTimeout(Duration.ofMillis(300)));
