@@ -74,15 +74,9 @@ class ContainerdShimInteropTest {
 
     @Test
     void runsAContainerThroughContainerdShimRuncV2() throws Exception {
-        assumeTrue(Files.isExecutable(SHIM), "containerd-shim-runc-v2 not installed (Debian package containerd)");
-        Optional<Path> runc = onPath("runc");
-        assumeTrue(runc.isPresent(), "runc not on PATH");
-        assumeTrue(Files.isExecutable(BUSYBOX), "busybox-static not installed");
-        assumeTrue(Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid")),
-                "runc containers need root");
-
+        Path runc = assumeShimAndRunc();
         String id = "ttrpc-" + UUID.randomUUID().toString().substring(0, 8);
-        Path bundle = writeBundle(id);
+        Path bundle = writeBundle(id, "echo hello-from-shim; exit 7");
         Path stdout = dir.resolve("stdout.log");
         Path containerdAddress = dir.resolve("containerd.sock"); // never listened on: no containerd runs
         Path shimSocket = null;
@@ -159,7 +153,7 @@ class ContainerdShimInteropTest {
                     + "\nshim start stderr: " + readIfPresent(dir.resolve("shim-start.err"))));
             throw t;
         } finally {
-            cleanUp(id, runc.get(), shimSocket == null ? socketPathFor(containerdAddress, id) : shimSocket);
+            cleanUp(id, runc, shimSocket == null ? socketPathFor(containerdAddress, id) : shimSocket);
             eventService.close();
             releaseLogDrain(bundle.resolve("log"), logDrain);
         }
@@ -191,7 +185,51 @@ class ContainerdShimInteropTest {
         return Path.of("/run/containerd/s", HexFormat.of().formatHex(digest));
     }
 
-    private Path writeBundle(String id) throws IOException, InterruptedException {
+    @Test
+    void shimKilledDuringWaitFailsTheCallWithUnavailable() throws Exception {
+        Path runc = assumeShimAndRunc();
+        String id = "ttrpc-" + UUID.randomUUID().toString().substring(0, 8);
+        Path bundle = writeBundle(id, "exec /bin/busybox sleep 300");
+        Path containerdAddress = dir.resolve("containerd.sock");
+        Path shimSocket = null;
+        Thread logDrain = drainShimLog(bundle.resolve("log"));
+        try {
+            shimSocket = startShim(id, bundle, containerdAddress, dir.resolve("no-events.sock"));
+            try (TaskClient tasks = TaskClient.connect(shimSocket, CALL_TIMEOUT)) {
+                ProcessHandle shim = ProcessHandle.of(
+                        tasks.connect(ConnectRequest.newBuilder().setId(id).build()).getShimPid()).orElseThrow();
+                tasks.create(CreateTaskRequest.newBuilder().setId(id).setBundle(bundle.toString()).build());
+                tasks.start(StartRequest.newBuilder().setId(id).build());
+                var exit = tasks.waitAsync(WaitRequest.newBuilder().setId(id).build());
+                assertEquals(Status.RUNNING, tasks.state(StateRequest.newBuilder().setId(id).build()).getStatus());
+
+                shim.destroyForcibly(); // SIGKILL: the agent dies mid-call
+                shim.onExit().get(CALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+
+                var failure = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> exit.get(CALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+                assertEquals(StatusCode.UNAVAILABLE, ((TtrpcException) failure.getCause()).code());
+                assertFalse(tasks.ttrpc().isOpen());
+            }
+        } finally {
+            cleanUp(id, runc, shimSocket == null ? socketPathFor(containerdAddress, id) : shimSocket);
+            releaseLogDrain(bundle.resolve("log"), logDrain);
+        }
+        assertFalse(Files.exists(RUNC_ROOT.resolve(id)), "runc delete --force removed the orphaned container");
+        assertEquals(List.of(), leftoverCgroups(id));
+    }
+
+    private static Path assumeShimAndRunc() throws IOException {
+        assumeTrue(Files.isExecutable(SHIM), "containerd-shim-runc-v2 not installed (Debian package containerd)");
+        Optional<Path> runc = onPath("runc");
+        assumeTrue(runc.isPresent(), "runc not on PATH");
+        assumeTrue(Files.isExecutable(BUSYBOX), "busybox-static not installed");
+        assumeTrue(Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid")),
+                "runc containers need root");
+        return runc.get();
+    }
+
+    private Path writeBundle(String id, String script) throws IOException, InterruptedException {
         Path bundle = Files.createDirectories(dir.resolve("bundle"));
         Path rootfs = bundle.resolve("rootfs");
         Files.createDirectories(rootfs.resolve("bin"));
@@ -205,7 +243,7 @@ class ContainerdShimInteropTest {
                   "process": {
                     "terminal": false,
                     "user": {"uid": 0, "gid": 0},
-                    "args": ["/bin/busybox", "sh", "-c", "echo hello-from-shim; exit 7"],
+                    "args": ["/bin/busybox", "sh", "-c", "%s"],
                     "env": ["PATH=/bin"],
                     "cwd": "/",
                     "noNewPrivileges": true
@@ -219,7 +257,7 @@ class ContainerdShimInteropTest {
                     "cgroupsPath": "/atrium-ttrpc-%s"
                   }
                 }
-                """.formatted(id));
+                """.formatted(script, id));
         // The shim sends its log to a FIFO named "log" in the bundle, which containerd creates and reads.
         Process mkfifo = new ProcessBuilder("mkfifo", bundle.resolve("log").toString()).start();
         assertTrue(mkfifo.waitFor(10, TimeUnit.SECONDS) && mkfifo.exitValue() == 0, "mkfifo");
