@@ -22,8 +22,14 @@ final class TapNetwork {
         this.json = json;
     }
 
-    /** Reads eth0's MAC, first IPv4 address, MTU and the default gateway inside {@code netns}. */
+    /**
+     * Reads eth0's MAC, first IPv4 address, MTU and the default gateway inside {@code netns}; null
+     * when the namespace has no eth0 (no CNI network configured: the pod gets loopback only).
+     */
     GuestNetwork inspect(Path netns) throws IOException {
+        if (!exists(netns.toString(), ETH)) {
+            return null;
+        }
         JsonNode links = json.readTree(Commands.run(Commands.inNetns(netns.toString(), "ip", "-j", "addr", "show", "dev", ETH)));
         if (!links.isArray() || links.isEmpty()) {
             throw new IOException("pod network namespace " + netns + " has no " + ETH);

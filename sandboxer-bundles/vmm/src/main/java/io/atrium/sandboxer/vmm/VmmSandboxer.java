@@ -220,8 +220,8 @@ public final class VmmSandboxer implements Sandboxer, AutoCloseable {
         try {
             pod.update(x -> x); // persisted first: a crash half-way leaves a record shutdown cleans up from
             Files.createDirectories(pod.files().disks());
-            if (netns != null) {
-                GuestNetwork net = env.network().inspect(netns);
+            GuestNetwork net = netns == null ? null : env.network().inspect(netns);
+            if (net != null) {
                 pod.update(x -> new PersistedVm(x.id(), x.name(), x.namespace(), x.hostname(), x.createdAt(), x.state(),
                         x.stoppedAt(), x.pid(), x.pidStartTime(), x.vmDir(), x.netns(), net, x.shape(), x.accel(),
                         x.qemuVersion(), x.containers()));

@@ -88,10 +88,12 @@ class TapNetworkTest {
     }
 
     @Test
-    void aNamespaceWithoutEth0IsAClearError() throws IOException {
-        run("ip", "-n", pod, "link", "del", "eth0");
+    void aNamespaceWithoutEth0MeansLoopbackOnlyAndAnEth0WithoutIpv4IsAClearError() throws IOException {
+        run("ip", "-n", pod, "addr", "flush", "dev", "eth0");
         IOException e = assertThrows(IOException.class, () -> net.inspect(podNs()));
-        assertTrue(e.getMessage().contains("eth0"), e.getMessage());
+        assertTrue(e.getMessage().contains("eth0 in " + podNs() + " has no IPv4 address"), e.getMessage());
+        run("ip", "-n", pod, "link", "del", "eth0");
+        assertEquals(null, net.inspect(podNs()));
     }
 
     private static long sentPackets(String tcStats) {
