@@ -3,7 +3,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 node_pkgs=(openjdk-17-jdk-headless maven runc iproute2 util-linux e2fsprogs containernetworking-plugins iptables)
-test_pkgs=(busybox-static docker-registry skopeo umoci python3 ca-certificates clang lld wasi-libc libclang-rt-14-dev-wasm32)
+test_pkgs=(busybox-static containerd docker-registry skopeo umoci python3 ca-certificates clang lld wasi-libc libclang-rt-14-dev-wasm32)
 pkgs=("${node_pkgs[@]}")
 if [ "${1:-}" = "--tests" ]; then pkgs+=("${test_pkgs[@]}"); fi
 missing=()
