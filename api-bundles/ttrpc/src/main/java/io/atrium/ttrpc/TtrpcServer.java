@@ -30,8 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Answers as containerd's ttrpc does: UNIMPLEMENTED for an unknown service or method,
  * INVALID_ARGUMENT for an even or reused stream id or an unreadable request, RESOURCE_EXHAUSTED
  * for a frame over 4 MiB (skipped, not read into memory). Unlike containerd's, a frame of unknown
- * type or with a corrupt header closes the connection: ttrpc defines no such frames, and after
- * one nothing on the connection can be trusted.
+ * type, a corrupt header or a response frame from the client closes the connection: no correct
+ * client sends them, and after one nothing on the connection can be trusted.
  */
 public final class TtrpcServer implements Closeable {
     static final System.Logger LOG = System.getLogger(TtrpcServer.class.getName());
