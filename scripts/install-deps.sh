@@ -3,8 +3,10 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 node_pkgs=(openjdk-17-jdk-headless maven runc iproute2 util-linux e2fsprogs containernetworking-plugins iptables)
-test_pkgs=(busybox-static containerd docker-registry skopeo umoci python3 ca-certificates clang lld wasi-libc libclang-rt-14-dev-wasm32)
-pkgs=("${node_pkgs[@]}")
+test_pkgs=(qemu-system-x86 busybox-static containerd docker-registry skopeo umoci python3 ca-certificates clang lld wasi-libc libclang-rt-14-dev-wasm32)
+# building the microVM guest (sandboxer-bundles/vmm-guest): the static agent, busybox-static, the initramfs
+build_pkgs=(gcc libc6-dev busybox-static cpio)
+pkgs=("${node_pkgs[@]}" "${build_pkgs[@]}")
 if [ "${1:-}" = "--tests" ]; then pkgs+=("${test_pkgs[@]}"); fi
 missing=()
 for p in "${pkgs[@]}"; do

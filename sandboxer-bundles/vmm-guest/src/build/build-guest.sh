@@ -14,9 +14,10 @@ src=$(cd "$1" && pwd)
 out=$2
 cache_root=${ATRIUM_GUEST_CACHE:-${HOME:-/root}/.cache/atrium/guest}
 busybox=/bin/busybox
-# modules the guest needs; each is loaded unless the kernel config has it built in (=y)
+# modules the guest needs (name:CONFIG symbol); each is loaded unless the kernel config has it built in (=y);
+# a trailing ? marks one the guest can live without (virtio-rng: entropy when the host offers the device)
 modules=(virtio_pci:VIRTIO_PCI virtio_console:VIRTIO_CONSOLE virtio_blk:VIRTIO_BLK virtio_net:VIRTIO_NET
-         ext4:EXT4_FS)
+         ext4:EXT4_FS virtio_rng:HW_RANDOM_VIRTIO?)
 
 die() { echo "build-guest: $*" >&2; exit 1; }
 for tool in gcc apt-get apt-cache dpkg-deb cpio gzip sha256sum; do
@@ -80,13 +81,16 @@ else
     order+=("$rel")
   }
   for entry in "${modules[@]}"; do
-    name=${entry%%:*} sym=${entry#*:}
+    name=${entry%%:*} sym=${entry#*:} optional=
+    case $sym in *\?) sym=${sym%\?} optional=1 ;; esac
     case $(sed -n "s/^CONFIG_$sym=//p" "$config") in
       y) echo "build-guest: $name is built into the kernel" ;;
-      m) rel=$(grep -E "(^|/)$name\.ko(\.[a-z]+)?:" "$kdir/modules.dep" | head -1 | cut -d: -f1)
+      m) # module names treat - and _ alike (virtio_rng lives in virtio-rng.ko)
+         rel=$(grep -E "(^|/)${name//_/[-_]}\.ko(\.[a-z]+)?:" "$kdir/modules.dep" | head -1 | cut -d: -f1)
          [ -n "$rel" ] || die "module $name not found in modules.dep"
          add_module "$rel" ;;
-      *) die "kernel $kver lacks CONFIG_$sym" ;;
+      *) [ -n "$optional" ] && echo "build-guest: kernel $kver lacks CONFIG_$sym; skipping $name" && continue
+         die "kernel $kver lacks CONFIG_$sym" ;;
     esac
   done
   : > "$root/etc/atrium-modules"
