@@ -100,6 +100,11 @@ public final class OciLauncher {
      * files in {@code dir}. Returns the process's host pid.
      */
     public int exec(OciProcess exec, Path dir, String processJson, Stdio stdio, String threadName) {
+        return exec(exec, dir, processJson, stdio, threadName, List.of());
+    }
+
+    /** Like {@link #exec(OciProcess, Path, String, Stdio, String)}, with runtime-specific {@code exec} flags (runsc's {@code --internal-pid-file}). */
+    public int exec(OciProcess exec, Path dir, String processJson, Stdio stdio, String threadName, List<String> extra) {
         String what = "exec " + exec.execId();
         boolean done = false;
         try {
@@ -113,10 +118,10 @@ public final class OciLauncher {
             Path log = dir.resolve(RUNTIME_LOG);
             if (stdio.terminal()) {
                 withConsole(exec, stdio, threadName, console -> runtime.exec(exec.containerId(), processFile, pidFile, log,
-                        StdioPaths.NULL, console));
+                        StdioPaths.NULL, concat(console, extra)));
             } else {
                 StdioPaths paths = streams.connect(exec, stdio, dir, exec.log(), threadName);
-                runtime.exec(exec.containerId(), processFile, pidFile, log, paths);
+                runtime.exec(exec.containerId(), processFile, pidFile, log, paths, extra);
             }
             int pid = readPid(pidFile, what);
             done = true;
@@ -152,6 +157,12 @@ public final class OciLauncher {
             }
             streams.connectTerminal(p, channel, stdio, p.log(), threadName);
         }
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new java.util.ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     private static byte[] randomBytes() {

@@ -157,7 +157,8 @@ public final class ProcessIo {
         boolean once;
         synchronized (this) {
             if (withStdin && stdinClosed()) {
-                throw new SandboxException(Reason.FAILED_PRECONDITION, "the process's stdin is closed");
+                throw new SandboxException(Reason.FAILED_PRECONDITION, "the process takes no input (it was started "
+                        + "without stdin, or its stdin was closed)");
             }
             if (client.stdout() instanceof Endpoint.OutputChannel oc && stdout != null) {
                 parts.add(stdout.add(oc.channel(), threadName + "-out"));

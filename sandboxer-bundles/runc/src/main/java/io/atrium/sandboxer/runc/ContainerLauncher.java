@@ -12,6 +12,7 @@ import io.atrium.sandbox.api.SandboxException.Reason;
 import io.atrium.sandbox.api.Stdio.Endpoint;
 import io.atrium.sandbox.api.TaskStatus;
 import io.atrium.sandboxer.ociruntime.CriLogWriter;
+import io.atrium.sandboxer.ociruntime.OciLauncher;
 import io.atrium.sandboxer.ociruntime.OciProcess;
 import io.atrium.sandboxer.ociruntime.OciRuntime.ContainerState;
 import io.atrium.sandboxer.ociruntime.OciSpecAdjuster.PodView;
@@ -121,6 +122,7 @@ final class ContainerLauncher {
             if (!started) {
                 e.detachStreams();
                 e.closeLog();
+                killOrphan(e.dir().resolve("exec.pid"), e.execId());
                 c.execs().remove(e.execId(), e);
                 Trees.deleteTree(e.dir());
             }
@@ -212,6 +214,20 @@ final class ContainerLauncher {
                 c.execs().put(pe.execId(), e);
                 watcher.watch(e, pe.pid(), true);
             }
+        }
+    }
+
+    /** An exec that runc started before a later step failed (e.g. its terminal never arrived): killed and reaped. */
+    private void killOrphan(Path pidFile, String execId) {
+        if (!Files.exists(pidFile)) {
+            return;
+        }
+        try {
+            int pid = OciLauncher.readPid(pidFile, "exec " + execId);
+            env.reaper().watch(pid); // reaps it: the JVM is its subreaper
+            env.reaper().kill(pid);
+        } catch (IOException | RuntimeException ex) {
+            LOG.log(Level.WARNING, "cannot kill exec " + execId + " left by a failed start", ex);
         }
     }
 
