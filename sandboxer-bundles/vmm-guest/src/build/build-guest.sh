@@ -38,7 +38,8 @@ hash=$( {
   echo "kernel $kpkg $kver_pkg"
   echo "modules ${modules[*]}"
   gcc --version | head -1
-  sha256sum "$0" "$busybox"
+  sha256sum < "$0"          # contents only: the hash must not depend on how the script was called
+  sha256sum < "$busybox"
   (cd "$src" && find . -type f \( -name '*.c' -o -name '*.h' \) | LC_ALL=C sort | xargs sha256sum)
 } | sha256sum | cut -c1-16)
 
@@ -119,6 +120,8 @@ else
   } > "$tmp/MANIFEST"
   rm -rf "$cache"
   mv "$tmp" "$cache"
+  # keep the three newest guests (other checkouts may still use them); older ones go
+  (cd "$cache_root" && ls -1dt [0-9a-f]*/ 2>/dev/null | tail -n +4 | xargs -r rm -rf)
 fi
 
 mkdir -p "$out"

@@ -415,7 +415,7 @@ static void do_delete(uint32_t stream, const uint8_t *pl, size_t n) {
     if (req_open(stream, pl, n, 1, &r)) { req_close(&r); return; }
     proc_t *p = r.p;
     container_t *c = r.c;
-    if (p->status == TS_RUNNING || p->status == TS_PAUSED || (p->status == TS_STOPPED && 0)) {
+    if (p->status == TS_RUNNING || p->status == TS_PAUSED) {
         reply_err(stream, ST_FAILED_PRECONDITION, "process %s%s%s is running; kill it first", r.id,
                   p->exec_id ? "/" : "", p->exec_id ? p->exec_id : "");
         req_close(&r);

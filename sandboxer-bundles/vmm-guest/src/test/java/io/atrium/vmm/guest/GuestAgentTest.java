@@ -184,6 +184,18 @@ class GuestAgentTest {
 
     @Test
     @Order(5)
+    void hotPluggedDiskIsFoundBySerial() throws Exception {
+        vm.hotplugDisk("hot-five", RootfsImage.build(work, "hot-five"));
+        create("five", "hot-five", false, false, List.of("sh", "-c", "cat /etc/motd; cat /sys/fs/cgroup/five/memory.max"));
+        start("five", "");
+        assertEquals(0, vm.agent.call("Wait", WaitRequest.newBuilder().setId("five").build()).as(WaitResponse.parser()).getExitStatus());
+        // the spec's memory limit (64 MiB) is the container cgroup's memory.max
+        assertEquals("rootfs hot-five\n67108864\n", vm.stdio.awaitClosed("five", 1, Duration.ofSeconds(10)));
+        vm.agent.call("Delete", DeleteRequest.newBuilder().setId("five").build()).as(DeleteResponse.parser());
+    }
+
+    @Test
+    @Order(6)
     void badRequestsGetClearStatusesAndChangeNothing() throws Exception {
         // unknown method, unknown service, unsupported method
         var r = vm.agent.call("Frobnicate", StateRequest.newBuilder().setId("x").build());
@@ -214,7 +226,7 @@ class GuestAgentTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void malformedFramesDoNotKillTheAgent() throws Exception {
         // unknown frame type: skipped whole
         vm.agent.writeFrame(101, 9, new byte[] {1, 2, 3, 4});
@@ -234,7 +246,7 @@ class GuestAgentTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void shutdownPowersTheVmOff() throws Exception {
         assertEquals(0, vm.agent.call("Shutdown", ShutdownRequest.newBuilder().build()).code());
         assertTrue(vm.qemu.waitFor(60, TimeUnit.SECONDS), "QEMU still running after Shutdown");

@@ -46,7 +46,10 @@ final class GuestVm implements AutoCloseable {
                 "-chardev", "socket,id=agent,path=" + dir.resolve("agent.sock") + ",server=on,wait=off",
                 "-device", "virtserialport,chardev=agent,name=io.atrium.agent",
                 "-chardev", "socket,id=stdio,path=" + dir.resolve("stdio.sock") + ",server=on,wait=off",
-                "-device", "virtserialport,chardev=stdio,name=io.atrium.stdio"));
+                "-device", "virtserialport,chardev=stdio,name=io.atrium.stdio",
+                "-qmp", "unix:" + dir.resolve("qmp.sock") + ",server=on,wait=off",
+                // a free PCIe slot for a disk hot-plugged after boot, as the vmm sandboxer adds container disks
+                "-device", "pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1"));
         int i = 0;
         for (var e : disksBySerial.entrySet()) {
             cmd.addAll(List.of("-drive", "file=" + e.getValue() + ",if=none,id=disk" + i + ",format=raw",
@@ -103,6 +106,31 @@ final class GuestVm implements AutoCloseable {
         } catch (IOException e) {
             return "(console unreadable: " + e + ")";
         }
+    }
+
+    /** hot-plugs a raw disk image as virtio-blk with the given serial through QMP (blockdev-add + device_add) */
+    void hotplugDisk(String serial, Path image) throws IOException {
+        try (var ch = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            ch.connect(java.net.UnixDomainSocketAddress.of(dir.resolve("qmp.sock")));
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(java.nio.channels.Channels.newInputStream(ch)));
+            var out = java.nio.channels.Channels.newOutputStream(ch);
+            in.readLine(); // greeting
+            qmp(in, out, "{\"execute\":\"qmp_capabilities\"}");
+            qmp(in, out, "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"raw\",\"node-name\":\"hp-" + serial
+                    + "\",\"file\":{\"driver\":\"file\",\"filename\":\"" + image + "\"}}}");
+            qmp(in, out, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"virtio-blk-pci\",\"id\":\"dev-" + serial
+                    + "\",\"drive\":\"hp-" + serial + "\",\"serial\":\"" + serial + "\",\"bus\":\"rp0\"}}");
+        }
+    }
+
+    private static void qmp(java.io.BufferedReader in, java.io.OutputStream out, String command) throws IOException {
+        out.write((command + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        out.flush();
+        for (String line; (line = in.readLine()) != null; ) {
+            if (line.contains("\"return\"")) return;
+            if (line.contains("\"error\"")) throw new IOException("QMP " + command + ": " + line);
+        }
+        throw new IOException("QMP closed");
     }
 
     @Override
