@@ -121,7 +121,7 @@ else
   rm -rf "$cache"
   mv "$tmp" "$cache"
   # keep the three newest guests (other checkouts may still use them); older ones go
-  (cd "$cache_root" && ls -1dt [0-9a-f]*/ 2>/dev/null | tail -n +4 | xargs -r rm -rf)
+  (cd "$cache_root" && ls -1dt -- */ | grep -E '^[0-9a-f]{16}/$' | tail -n +4 | xargs -r rm -rf)
 fi
 
 mkdir -p "$out"
