@@ -102,6 +102,14 @@ public final class OciRuntime {
         run(List.of("start", id), "start container " + id);
     }
 
+    /**
+     * {@code start id} with the runtime's streams at {@code stdio}: runsc gives a container added to an
+     * existing sandbox the standard streams of {@code start}, not those of {@code create}.
+     */
+    public void start(String id, Path log, StdioPaths stdio) {
+        runWithStdio(List.of("start", id), "start container " + id, log, stdio);
+    }
+
     public void kill(String id, int signal, boolean all) {
         List<String> args = new ArrayList<>(List.of("kill"));
         if (all) {
@@ -218,12 +226,16 @@ public final class OciRuntime {
         try {
             String found = null;
             for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-                try {
-                    JsonNode n = json.readTree(line);
-                    if ("error".equals(n.path("level").asText()) || "fatal".equals(n.path("level").asText())) {
-                        found = n.path("msg").asText();
+                // runsc writes its JSON entries without a newline between them: read every value of the line
+                try (com.fasterxml.jackson.databind.MappingIterator<JsonNode> values =
+                        json.readerFor(JsonNode.class).readValues(line)) {
+                    while (values.hasNext()) {
+                        JsonNode n = values.next();
+                        if ("error".equals(n.path("level").asText()) || "fatal".equals(n.path("level").asText())) {
+                            found = n.path("msg").asText();
+                        }
                     }
-                } catch (IOException notJson) {
+                } catch (IOException | RuntimeException notJson) {
                     found = line;
                 }
             }

@@ -2,6 +2,7 @@ package io.atrium.sandboxer.ociruntime;
 
 import io.atrium.bindings.libc.ErrnoException;
 import io.atrium.bindings.tty.FdChannel;
+import io.atrium.bindings.tty.ReadPoller;
 import io.atrium.sandbox.api.SandboxException;
 import io.atrium.sandbox.api.SandboxException.Reason;
 import io.atrium.sandbox.api.Stdio;
@@ -29,6 +30,8 @@ public final class ProcessStreams {
 
     private final Fifos fifos;
     private final Clock clock;
+    /** Reads every CRI-log-bound FIFO on one thread (which exists only while there is something to read). */
+    private final ReadPoller logPoller = new ReadPoller("atrium-log-reader");
 
     public ProcessStreams(Fifos fifos, Clock clock) {
         this.fifos = fifos;
@@ -124,7 +127,12 @@ public final class ProcessStreams {
             Path fifo = dir.resolve(streams[i][0]);
             if (Files.exists(fifo) && log != null) {
                 fans[i] = new OutputFanout(new OutputSink.CriLog(log, streams[i][1]));
-                io.addReader(FifoReader.start(fifo, fans[i], name + "-" + streams[i][1]));
+                try {
+                    io.addReader(PolledFifo.start(logPoller, fifo, fans[i]));
+                } catch (ErrnoException e) {
+                    java.util.logging.Logger.getLogger(ProcessStreams.class.getName()).log(java.util.logging.Level.WARNING,
+                            "cannot read " + fifo + " again; its output is no longer logged", e);
+                }
             }
         }
         io.outputs(fans[0], fans[1]);
@@ -144,7 +152,9 @@ public final class ProcessStreams {
         }
         fifos.create(fifo);
         fans[index] = new OutputFanout(sink);
-        io.addReader(FifoReader.start(fifo, fans[index], name + "-" + stream));
+        // a CRI log never blocks, so the shared poller reads it; an exec's channel may, so it gets a thread
+        io.addReader(e instanceof Endpoint.CriLog ? PolledFifo.start(logPoller, fifo, fans[index])
+                : FifoReader.start(fifo, fans[index], name + "-" + stream));
         return fifo;
     }
 

@@ -334,6 +334,33 @@ class RuncStreamingTest {
     }
 
     @Test
+    void runningContainersShareOneLogReaderThreadThatEndsWithThem() throws Exception {
+        TaskService tasks = startPod("pod-threads");
+        for (int i = 0; i < 8; i++) {
+            tasks.create(node.container("c" + i, MinimalOciSpec.of("sh", "-c", "echo out " + i + "; echo err " + i
+                    + " >&2; exec sleep 1000").toString()));
+            tasks.start("c" + i, "");
+        }
+        for (int i = 0; i < 8; i++) {
+            String n = Integer.toString(i);
+            awaitLog("c" + i, l -> l.stream().anyMatch(x -> x.endsWith(" stdout F out " + n))
+                    && l.stream().anyMatch(x -> x.endsWith(" stderr F err " + n)), "both streams of c" + i + " are logged");
+        }
+        assertEquals(List.of(), streamThreadNames(), "no reader thread per container stream");
+        assertEquals(1, threadsNamed("atrium-log-reader"), "one shared reader for every container's log");
+        sandboxer.stop("pod-threads", java.time.Duration.ZERO);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (threadsNamed("atrium-log-reader") > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(0, threadsNamed("atrium-log-reader"), "the shared reader ends when nothing is left to read");
+    }
+
+    private static long threadsNamed(String name) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(name) && t.isAlive()).count();
+    }
+
+    @Test
     void twentyConcurrentExecsLeaveNoDescriptorsThreadsOrProcesses() throws Exception {
         TaskService tasks = startPodWithSleeper("pod-many");
         // warm-up: the first exec loads classes and opens the JVM's own files
