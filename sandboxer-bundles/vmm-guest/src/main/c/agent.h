@@ -138,6 +138,8 @@ void cgroup_kill_all(container_t *c, int sig);
 int cgroup_pids(container_t *c, pid_t *out, int max);
 int cgroup_freeze(container_t *c, int frozen);
 void cgroup_remove(container_t *c);
+int cgroup_apply_resources(container_t *c, const jv *res, char *err, size_t errlen);
+int cgroup_stats_json(container_t *c, buf_t *out);
 int mount_rootfs_disk(container_t *c, const char *type, const char *source, char **opts, int nopts, char *err,
                       size_t errlen);
 void umount_rootfs(container_t *c);

@@ -136,7 +136,7 @@ static void setup_network(void) {
 
 static void setup_cgroups(void) {
     mnt("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-    const char *ctl[] = {"+cpu", "+memory", "+pids", "+io"};
+    const char *ctl[] = {"+cpu", "+cpuset", "+memory", "+pids", "+io"};
     for (size_t i = 0; i < sizeof ctl / sizeof *ctl; i++) {
         int fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
         if (fd < 0) return;

@@ -216,6 +216,83 @@ void cgroup_remove(container_t *c) {
     c->cgroup[0] = 0;
 }
 
+/* Update: the node's Resources record as JSON (io.atrium/linux-resources); zero means "leave as is" */
+int cgroup_apply_resources(container_t *c, const jv *res, char *err, size_t errlen) {
+    char path[700], val[128];
+    struct { const char *file; long long v; const char *fmt; } nums[] = {
+        {"memory.max", jint(jget(res, "memoryLimitBytes"), 0), "%lld"},
+        {"pids.max", jint(jget(res, "pidsLimit"), 0), "%lld"},
+    };
+    for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+        if (nums[i].v <= 0) continue;
+        snprintf(path, sizeof path, "%s/%s", c->cgroup, nums[i].file);
+        snprintf(val, sizeof val, nums[i].fmt, nums[i].v);
+        if (write_file(path, val)) { snprintf(err, errlen, "%s: %s", nums[i].file, strerror(errno)); return -1; }
+    }
+    long long quota = jint(jget(res, "cpuQuota"), 0), period = jint(jget(res, "cpuPeriod"), 0);
+    if (quota > 0 || period > 0) {
+        snprintf(path, sizeof path, "%s/cpu.max", c->cgroup);
+        if (quota > 0) snprintf(val, sizeof val, "%lld %lld", quota, period > 0 ? period : 100000);
+        else snprintf(val, sizeof val, "max %lld", period);
+        if (write_file(path, val)) { snprintf(err, errlen, "cpu.max: %s", strerror(errno)); return -1; }
+    }
+    long long shares = jint(jget(res, "cpuShares"), 0);
+    if (shares >= 2) {
+        snprintf(path, sizeof path, "%s/cpu.weight", c->cgroup);
+        snprintf(val, sizeof val, "%lld", 1 + ((shares - 2) * 9999) / 262142);
+        if (write_file(path, val)) { snprintf(err, errlen, "cpu.weight: %s", strerror(errno)); return -1; }
+    }
+    const char *sets[][2] = {{"cpusetCpus", "cpuset.cpus"}, {"cpusetMems", "cpuset.mems"}};
+    for (size_t i = 0; i < 2; i++) {
+        const char *v = jstr(jget(res, sets[i][0]), "");
+        if (!*v) continue;
+        snprintf(path, sizeof path, "%s/%s", c->cgroup, sets[i][1]);
+        if (write_file(path, v)) { snprintf(err, errlen, "%s: %s", sets[i][1], strerror(errno)); return -1; }
+    }
+    jv *unified = jget(res, "unified");
+    for (int i = 0; unified && unified->type == J_OBJ && i < unified->n; i++) {
+        const char *k = unified->keys[i], *v = jstr(unified->items[i], NULL);
+        if (!v || strchr(k, '/') || k[0] == '.' || !strchr(k, '.')) {
+            snprintf(err, errlen, "unified key %.100s is not a cgroup file", k);
+            return -1;
+        }
+        snprintf(path, sizeof path, "%s/%s", c->cgroup, k);
+        if (write_file(path, v)) { snprintf(err, errlen, "%s: %s", k, strerror(errno)); return -1; }
+    }
+    return 0;
+}
+
+static long long cg_value(container_t *c, const char *file, const char *key) {
+    char path[700], line[256];
+    snprintf(path, sizeof path, "%s/%s", c->cgroup, file);
+    FILE *f = fopen(path, "re");
+    if (!f) return 0;
+    long long v = 0;
+    size_t kl = key ? strlen(key) : 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!key) { v = strtoll(line, NULL, 10); break; }
+        if (!strncmp(line, key, kl) && line[kl] == ' ') { v = strtoll(line + kl + 1, NULL, 10); break; }
+    }
+    fclose(f);
+    return v;
+}
+
+/* Stats: io.atrium/container-stats, the fields of the node's ContainerStats record */
+int cgroup_stats_json(container_t *c, buf_t *out) {
+    long long usage = cg_value(c, "memory.current", NULL), inactive = cg_value(c, "memory.stat", "inactive_file");
+    char json[768];
+    int n = snprintf(json, sizeof json,
+                     "{\"cpu_usage_nanos\":%lld,\"memory_usage_bytes\":%lld,\"working_set_bytes\":%lld,"
+                     "\"rss_bytes\":%lld,\"page_faults\":%lld,\"major_page_faults\":%lld,\"pids\":%lld,"
+                     "\"oom_kills\":%lld}",
+                     cg_value(c, "cpu.stat", "usage_usec") * 1000, usage, usage > inactive ? usage - inactive : 0,
+                     cg_value(c, "memory.stat", "anon"), cg_value(c, "memory.stat", "pgfault"),
+                     cg_value(c, "memory.stat", "pgmajfault"), cg_value(c, "pids.current", NULL),
+                     cg_value(c, "memory.events", "oom_kill"));
+    buf_put(out, json, (size_t)n);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- child side */
 
 static void child_fail(int fd, const char *what, int e) __attribute__((noreturn));

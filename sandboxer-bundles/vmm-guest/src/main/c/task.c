@@ -15,6 +15,8 @@
 
 #define DRAIN_GRACE_MS 1000
 #define OCI_SPEC_TYPE "io.atrium/oci-spec"
+#define RESOURCES_TYPE "io.atrium/linux-resources"
+#define STATS_TYPE "io.atrium/container-stats"
 #define STDIO_SCHEME "atrium-stdio:"
 
 container_t *containers;
@@ -547,6 +549,32 @@ static void do_pause(uint32_t stream, const uint8_t *pl, size_t n, int pause) {
     req_close(&r);
 }
 
+static void do_update(uint32_t stream, const uint8_t *pl, size_t n) {
+    req_t r;
+    char err[512] = "";
+    if (req_open(stream, pl, n, 0, &r)) { req_close(&r); return; }
+    jv *res = parse_any_json(&r.m, 2, RESOURCES_TYPE, err, sizeof err);
+    if (!res) reply_err(stream, ST_INVALID_ARGUMENT, "update %s: %s", r.id, err);
+    else if (cgroup_apply_resources(r.c, res, err, sizeof err)) reply_err(stream, ST_INVALID_ARGUMENT, "update %s: %s", r.id, err);
+    else reply_ok(stream, NULL);
+    json_free(res);
+    req_close(&r);
+}
+
+static void do_stats(uint32_t stream, const uint8_t *pl, size_t n) {
+    req_t r;
+    if (req_open(stream, pl, n, 0, &r)) { req_close(&r); return; }
+    buf_t json = {0}, any = {0}, b = {0};
+    cgroup_stats_json(r.c, &json);
+    pb_w_str(&any, 1, STATS_TYPE);
+    pb_w_bytes(&any, 2, json.p, json.n);
+    pb_w_msg(&b, 1, &any);
+    reply_ok(stream, &b);
+    buf_free(&json);
+    buf_free(&any);
+    req_close(&r);
+}
+
 static void do_connect(uint32_t stream, const uint8_t *pl, size_t n) {
     pb_msg m;
     if (pb_parse(pl, n, &m)) { reply_err(stream, ST_INVALID_ARGUMENT, "malformed ConnectRequest"); return; }
@@ -580,6 +608,8 @@ void task_dispatch(uint32_t stream, const char *method, const uint8_t *pl, size_
     else if (!strcmp(method, "Pause")) do_pause(stream, pl, n, 1);
     else if (!strcmp(method, "Resume")) do_pause(stream, pl, n, 0);
     else if (!strcmp(method, "Connect")) do_connect(stream, pl, n);
+    else if (!strcmp(method, "Update")) do_update(stream, pl, n);
+    else if (!strcmp(method, "Stats")) do_stats(stream, pl, n);
     else if (!strcmp(method, "Shutdown")) do_shutdown(stream);
     else reply_err(stream, ST_UNIMPLEMENTED, "method %.100s is not implemented by the guest agent", method);
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
+import io.atrium.containerd.task.v2.CheckpointTaskRequest;
 import io.atrium.containerd.task.v2.CloseIORequest;
 import io.atrium.containerd.task.v2.ConnectRequest;
 import io.atrium.containerd.task.v2.ConnectResponse;
@@ -24,6 +25,8 @@ import io.atrium.containerd.task.v2.StartRequest;
 import io.atrium.containerd.task.v2.StartResponse;
 import io.atrium.containerd.task.v2.StateRequest;
 import io.atrium.containerd.task.v2.StateResponse;
+import io.atrium.containerd.task.v2.StatsRequest;
+import io.atrium.containerd.task.v2.StatsResponse;
 import io.atrium.containerd.task.v2.UpdateTaskRequest;
 import io.atrium.containerd.task.v2.WaitRequest;
 import io.atrium.containerd.task.v2.WaitResponse;
@@ -145,6 +148,22 @@ class GuestAgentTest {
         assertEquals(7, vm.agent.call("Delete", DeleteRequest.newBuilder().setId("two").setExecId("e1").build())
                 .as(DeleteResponse.parser()).getExitStatus());
 
+        // Update and Stats act on the container's cgroup in the guest
+        assertEquals(0, vm.agent.call("Update", UpdateTaskRequest.newBuilder().setId("two")
+                .setResources(Any.newBuilder().setTypeUrl("io.atrium/linux-resources").setValue(ByteString.copyFromUtf8(
+                        "{\"memoryLimitBytes\":134217728,\"pidsLimit\":50,\"cpuShares\":0,\"unified\":{\"memory.high\":\"125829120\"}}")))
+                .build()).code());
+        exec("two", "e2", false, List.of("cat", "/sys/fs/cgroup/two/memory.max", "/sys/fs/cgroup/two/pids.max", "/sys/fs/cgroup/two/memory.high"));
+        start("two", "e2");
+        assertEquals("134217728\n50\n125829120\n", vm.stdio.awaitClosed("two/e2", 1, Duration.ofSeconds(10)));
+        vm.agent.call("Wait", WaitRequest.newBuilder().setId("two").setExecId("e2").build()).as(WaitResponse.parser());
+        StatsResponse stats = vm.agent.call("Stats", StatsRequest.newBuilder().setId("two").build()).as(StatsResponse.parser());
+        assertEquals("io.atrium/container-stats", stats.getStats().getTypeUrl());
+        String json = stats.getStats().getValue().toStringUtf8();
+        assertTrue(json.matches(".*\"pids\":1[,}].*"), json);
+        assertTrue(json.matches(".*\"memory_usage_bytes\":[1-9][0-9]*.*"), json);
+        assertTrue(json.matches(".*\"cpu_usage_nanos\":[1-9][0-9]*.*"), json);
+
         PidsResponse pids = vm.agent.call("Pids", PidsRequest.newBuilder().setId("two").build()).as(PidsResponse.parser());
         assertEquals(List.of(state("two").getPid()), pids.getProcessesList().stream().map(p -> p.getPid()).collect(Collectors.toList()));
         assertFalse(waiting.isDone(), "Wait must not answer while the container runs");
@@ -201,7 +220,7 @@ class GuestAgentTest {
         var r = vm.agent.call("Frobnicate", StateRequest.newBuilder().setId("x").build());
         assertEquals(12, r.code());
         assertTrue(r.message().contains("Frobnicate"), r.message());
-        assertEquals(12, vm.agent.call("Update", UpdateTaskRequest.newBuilder().setId("x").build()).code());
+        assertEquals(12, vm.agent.call("Checkpoint", CheckpointTaskRequest.newBuilder().setId("x").build()).code());
         byte[] otherService = Request.newBuilder().setService("grpc.health.v1.Health").setMethod("Check").build().toByteArray();
         assertEquals(12, vm.agent.callRaw(otherService).get(10, TimeUnit.SECONDS).code());
 
@@ -218,6 +237,11 @@ class GuestAgentTest {
 
         // a program that does not exist: Create succeeds (like runc), Start fails with the reason
         create("missing", "disk-one", false, false, List.of("/bin/no-such-program"));
+        assertEquals(3, vm.agent.call("Update", UpdateTaskRequest.newBuilder().setId("missing")
+                .setResources(Any.newBuilder().setTypeUrl("io.atrium/linux-resources").setValue(ByteString.copyFromUtf8(
+                        "{\"unified\":{\"../../escape\":\"1\"}}"))).build()).code(), "unified keys must name cgroup files");
+        assertEquals(3, vm.agent.call("Update", UpdateTaskRequest.newBuilder().setId("missing")
+                .setResources(Any.newBuilder().setTypeUrl("something/else")).build()).code());
         var start = vm.agent.call("Start", StartRequest.newBuilder().setId("missing").build());
         assertEquals(9, start.code());
         assertTrue(start.message().contains("no-such-program"), start.message());
