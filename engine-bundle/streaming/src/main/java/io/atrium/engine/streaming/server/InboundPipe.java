@@ -22,6 +22,7 @@ final class InboundPipe implements ReadableByteChannel {
     private boolean finished;
     private boolean closed;
     private boolean paused;
+    private boolean endHeld;
 
     InboundPipe(ReadGate gate) {
         this.gate = gate;
@@ -50,6 +51,20 @@ final class InboundPipe implements ReadableByteChannel {
         notifyAll();
     }
 
+    /**
+     * Keeps the client's end-of-input from the reader (it waits instead) until {@link #releaseEnd}:
+     * an exec's stdin must not end before its process has opened it, or a sandboxer that feeds stdin
+     * through a FIFO drops what was buffered and the process waits for a writer forever.
+     */
+    synchronized void holdEnd() {
+        endHeld = true;
+    }
+
+    synchronized void releaseEnd() {
+        endHeld = false;
+        notifyAll();
+    }
+
     synchronized boolean isFinished() {
         return finished || closed;
     }
@@ -61,7 +76,7 @@ final class InboundPipe implements ReadableByteChannel {
     @Override
     public int read(ByteBuffer dst) {
         synchronized (this) {
-            while (queue.isEmpty() && !finished && !closed) {
+            while (queue.isEmpty() && !closed && (!finished || endHeld)) {
                 try {
                     wait();
                 } catch (InterruptedException e) {

@@ -58,10 +58,19 @@ final class RemoteCommandSession {
         String execId = "stream-" + HexFormat.of().formatHex(randomBytes());
         boolean created = false;
         byte[] status;
+        if (s.stdin() != null) {
+            s.stdin().holdEnd();
+        }
         try {
             tasks.exec(new ExecProcess(cid, execId, t.processSpecJson(), stdio(s, t.streams().tty())));
             created = true;
-            tasks.start(cid, execId);
+            try {
+                tasks.start(cid, execId);
+            } finally {
+                if (s.stdin() != null) {
+                    s.stdin().releaseEnd(); // the process has its stdin now: the client's end may reach it
+                }
+            }
             resizes(s, t.streams().tty(), (w, h) -> tasks.resizePty(cid, execId, w, h));
             Optional<ExitStatus> exit = awaitExitOrClient(tasks, cid, execId, s.closed());
             if (exit.isEmpty()) {
