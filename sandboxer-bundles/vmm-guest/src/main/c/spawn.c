@@ -568,8 +568,8 @@ int spawn_process(proc_t *p, const jv *spec, int is_exec, char *err, size_t errl
     char path[128];
     container_t *c = p->c;
     if (is_exec) {
-        if (c->init.status != TS_RUNNING && c->init.status != TS_PAUSED) {
-            snprintf(err, errlen, "container %s is not running", c->id);
+        if (c->init.status != TS_RUNNING) { /* a paused container would freeze the new process mid-setup */
+            snprintf(err, errlen, "container %s is %s", c->id, c->init.status == TS_PAUSED ? "paused" : "not running");
             return -1;
         }
         snprintf(path, sizeof path, "/proc/%d/ns/mnt", c->init.pid);

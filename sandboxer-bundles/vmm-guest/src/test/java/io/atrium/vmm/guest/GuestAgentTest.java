@@ -17,9 +17,11 @@ import io.atrium.containerd.task.v2.DeleteRequest;
 import io.atrium.containerd.task.v2.DeleteResponse;
 import io.atrium.containerd.task.v2.ExecProcessRequest;
 import io.atrium.containerd.task.v2.KillRequest;
+import io.atrium.containerd.task.v2.PauseRequest;
 import io.atrium.containerd.task.v2.PidsRequest;
 import io.atrium.containerd.task.v2.PidsResponse;
 import io.atrium.containerd.task.v2.ResizePtyRequest;
+import io.atrium.containerd.task.v2.ResumeRequest;
 import io.atrium.containerd.task.v2.ShutdownRequest;
 import io.atrium.containerd.task.v2.StartRequest;
 import io.atrium.containerd.task.v2.StartResponse;
@@ -170,6 +172,14 @@ class GuestAgentTest {
 
         // a running container cannot be deleted
         assertEquals(9, vm.agent.call("Delete", DeleteRequest.newBuilder().setId("two").build()).code());
+
+        // pause freezes the cgroup; no exec into a frozen container
+        assertEquals(0, vm.agent.call("Pause", PauseRequest.newBuilder().setId("two").build()).code());
+        assertEquals(Status.PAUSED, state("two").getStatus());
+        assertEquals(9, vm.agent.call("Exec", ExecProcessRequest.newBuilder().setId("two").setExecId("e3")
+                .setSpec(Any.newBuilder().setValue(ByteString.copyFromUtf8("{\"args\":[\"true\"]}"))).build()).code());
+        assertEquals(0, vm.agent.call("Resume", ResumeRequest.newBuilder().setId("two").build()).code());
+        assertEquals(Status.RUNNING, state("two").getStatus());
 
         assertEquals(0, vm.agent.call("Kill", KillRequest.newBuilder().setId("two").setSignal(9).setAll(true).build()).code());
         WaitResponse w = waiting.get(30, TimeUnit.SECONDS).as(WaitResponse.parser());
