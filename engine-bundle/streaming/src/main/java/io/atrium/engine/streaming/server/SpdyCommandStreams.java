@@ -71,6 +71,12 @@ final class SpdyCommandStreams implements SpdyConnectionHandler.Listener {
         }
         if (++received == expected) {
             started = true;
+            // the client has nothing to say on output streams: drop what it sends there instead of queueing it
+            for (SpdyStreamEnd out : new SpdyStreamEnd[] {stdout, stderr, error}) {
+                if (out != null) {
+                    out.in.close();
+                }
+            }
             start.accept(new CommandStreams(stdin == null ? null : stdin.in, stdout == null ? null : stdout.out,
                     stderr == null ? null : stderr.out, error == null ? null : error.out,
                     resize == null ? null : resize.in, jsonStatus, closed,

@@ -89,6 +89,7 @@ final class SpdyPortForward implements SpdyConnectionHandler.Listener {
             pair.data = stream;
         } else {
             pair.error = stream;
+            stream.in.close(); // nothing is read from an error stream
         }
         if (pair.data != null && pair.error != null) {
             pairs.remove(id);

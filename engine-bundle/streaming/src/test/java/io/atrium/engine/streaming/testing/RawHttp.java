@@ -30,7 +30,12 @@ public final class RawHttp {
 
     /** Sends {@code GET url} with {@code headers} (name, value pairs) and reads until the server closes. */
     public static Response get(URI url, String... headers) throws IOException {
-        try (Socket s = new Socket(url.getHost(), url.getPort())) {
+        return get(javax.net.SocketFactory.getDefault(), url, headers);
+    }
+
+    /** The same over sockets from {@code sockets} (an {@code SSLSocketFactory} for https URLs). */
+    public static Response get(javax.net.SocketFactory sockets, URI url, String... headers) throws IOException {
+        try (Socket s = sockets.createSocket(url.getHost(), url.getPort())) {
             s.setSoTimeout(20_000);
             StringBuilder req = new StringBuilder("GET " + url.getRawPath()
                     + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery()) + " HTTP/1.1\r\n");
