@@ -136,7 +136,7 @@ final class PodTasks implements TaskService {
                     .setTerminal(request.stdio().terminal())
                     .setOptions(Any.newBuilder().setTypeUrl(SPEC_TYPE).setValue(ByteString.copyFromUtf8(request.ociSpecJson())));
             stdioUris(b::setStdin, b::setStdout, b::setStderr, id, request.stdio());
-            CreateTaskResponse r = call(agent, "Create", b.build(), CreateTaskResponse.parser());
+            CreateTaskResponse r = createWithRetry(agent, b.build());
             procs.get(id).pid()[0] = r.getPid();
             pumpStdin(id, request.stdio());
             return new TaskInfo(id, "", r.getPid(), TaskStatus.CREATED, null);
@@ -156,6 +156,24 @@ final class PodTasks implements TaskService {
                 pod.update(r -> r.withoutContainer(id));
             }
             throw failure(e, "creating container " + id);
+        }
+    }
+
+    /**
+     * Create, once more when the guest saw the hot-plugged disk's serial before the disk could be
+     * opened (ENXIO from mount, seen under TCG right after device_add; reported to the guest side in
+     * VMM-CONTRACT.md). The agent creates nothing when mounting the root disk fails.
+     */
+    private CreateTaskResponse createWithRetry(AgentClient agent, CreateTaskRequest request) throws AgentException {
+        for (int attempt = 1;; attempt++) {
+            try {
+                return call(agent, "Create", request, CreateTaskResponse.parser());
+            } catch (AgentException e) {
+                if (attempt >= 5 || e.getMessage() == null || !e.getMessage().contains("No such device or address")) {
+                    throw e;
+                }
+                QemuProcess.sleep(200L * attempt);
+            }
         }
     }
 
