@@ -140,6 +140,7 @@ int cgroup_freeze(container_t *c, int frozen);
 void cgroup_remove(container_t *c);
 int cgroup_apply_resources(container_t *c, const jv *res, char *err, size_t errlen);
 int cgroup_stats_json(container_t *c, buf_t *out);
+long long cgroup_oom_kills(container_t *c);
 int mount_rootfs_disk(container_t *c, const char *type, const char *source, char **opts, int nopts, char *err,
                       size_t errlen);
 void umount_rootfs(container_t *c);

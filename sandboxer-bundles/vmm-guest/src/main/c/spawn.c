@@ -277,6 +277,8 @@ static long long cg_value(container_t *c, const char *file, const char *key) {
     return v;
 }
 
+long long cgroup_oom_kills(container_t *c) { return c->cgroup[0] ? cg_value(c, "memory.events", "oom_kill") : 0; }
+
 /* Stats: io.atrium/container-stats, the fields of the node's ContainerStats record */
 int cgroup_stats_json(container_t *c, buf_t *out) {
     long long usage = cg_value(c, "memory.current", NULL), inactive = cg_value(c, "memory.stat", "inactive_file");

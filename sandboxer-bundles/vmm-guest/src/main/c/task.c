@@ -104,6 +104,12 @@ static void reply_wait(uint32_t stream, proc_t *p) {
 static void finish(proc_t *p) {
     if (p->status == TS_STOPPED) return;
     proc_release_io(p);
+    /* a terminal has no separate stderr: close a requested stderr stream too, so the host is not left waiting */
+    if (p->terminal && p->io_id[2]) stdio_send(p->io_id[2], 2, 2, NULL, 0);
+    if (p == &p->c->init) {
+        long long ooms = cgroup_oom_kills(p->c);
+        if (ooms > 0) logmsg("container %s: %lld OOM kill(s) in its cgroup", p->c->id, ooms);
+    }
     p->status = TS_STOPPED;
     p->drain_deadline = 0;
     DBG("process %s%s%s (pid %d) finished with %d", p->c->id, p->exec_id ? "/" : "", p->exec_id ? p->exec_id : "",

@@ -225,6 +225,21 @@ class GuestAgentTest {
 
     @Test
     @Order(6)
+    void memoryLimitOomKillsTheContainerAndStatsCountIt() throws Exception {
+        // the spec limits memory to 64 MiB; tail holds the whole newline-free input in memory
+        create("oom", "disk-one", false, false, List.of("sh", "-c", "head -c 200000000 /dev/zero | tail"));
+        start("oom", "");
+        WaitResponse w = vm.agent.call("Wait", WaitRequest.newBuilder().setId("oom").build(), Duration.ofSeconds(120))
+                .as(WaitResponse.parser());
+        assertTrue(w.getExitStatus() == 137 || w.getExitStatus() == 141, "exit " + w.getExitStatus());
+        String json = vm.agent.call("Stats", StatsRequest.newBuilder().setId("oom").build()).as(StatsResponse.parser())
+                .getStats().getValue().toStringUtf8();
+        assertTrue(json.matches(".*\"oom_kills\":[1-9].*"), json);
+        vm.agent.call("Delete", DeleteRequest.newBuilder().setId("oom").build()).as(DeleteResponse.parser());
+    }
+
+    @Test
+    @Order(7)
     void badRequestsGetClearStatusesAndChangeNothing() throws Exception {
         // unknown method, unknown service, unsupported method
         var r = vm.agent.call("Frobnicate", StateRequest.newBuilder().setId("x").build());
@@ -260,7 +275,7 @@ class GuestAgentTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void malformedFramesDoNotKillTheAgent() throws Exception {
         // unknown frame type: skipped whole
         vm.agent.writeFrame(101, 9, new byte[] {1, 2, 3, 4});
@@ -280,7 +295,7 @@ class GuestAgentTest {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void shutdownPowersTheVmOff() throws Exception {
         assertEquals(0, vm.agent.call("Shutdown", ShutdownRequest.newBuilder().build()).code());
         assertTrue(vm.qemu.waitFor(60, TimeUnit.SECONDS), "QEMU still running after Shutdown");
