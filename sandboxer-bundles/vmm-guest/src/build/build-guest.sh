@@ -23,8 +23,9 @@ die() { echo "build-guest: $*" >&2; exit 1; }
 for tool in gcc apt-get apt-cache dpkg-deb cpio gzip sha256sum; do
   command -v "$tool" >/dev/null || die "$tool is missing (scripts/install-deps.sh installs the build packages)"
 done
-[ -x "$busybox" ] && "$busybox" --list | grep -qx ip || die "$busybox (Debian busybox-static) is missing"
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || ldd "$busybox" 2>&1 | grep -q 'not a dynamic' \
+# (grep without -q: with pipefail an early exit of grep would fail the pipeline by SIGPIPE)
+[ -x "$busybox" ] && "$busybox" --list | grep -x ip >/dev/null || die "$busybox (Debian busybox-static) is missing"
+file -L "$busybox" 2>/dev/null | grep 'statically linked' >/dev/null || ldd "$busybox" 2>&1 | grep 'not a dynamic' >/dev/null \
   || die "$busybox is not statically linked: install busybox-static"
 
 # the kernel the cloud meta package currently points at

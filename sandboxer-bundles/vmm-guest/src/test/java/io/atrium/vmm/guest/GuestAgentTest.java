@@ -226,8 +226,10 @@ class GuestAgentTest {
     @Test
     @Order(6)
     void memoryLimitOomKillsTheContainerAndStatsCountIt() throws Exception {
-        // the spec limits memory to 64 MiB; tail holds the whole newline-free input in memory
-        create("oom", "disk-one", false, false, List.of("sh", "-c", "head -c 200000000 /dev/zero | tail"));
+        // a 16 MiB memory limit; dd fills a 64 MiB buffer in one read
+        vm.agent.call("Create", createRequest("oom", "disk-one", false, "",
+                specJson(List.of("dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"), false).replace("67108864", "16777216")))
+                .as(CreateTaskResponse.parser());
         start("oom", "");
         WaitResponse w = vm.agent.call("Wait", WaitRequest.newBuilder().setId("oom").build(), Duration.ofSeconds(120))
                 .as(WaitResponse.parser());

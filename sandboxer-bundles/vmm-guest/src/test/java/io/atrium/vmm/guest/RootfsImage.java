@@ -15,7 +15,7 @@ final class RootfsImage {
         Path root = work.resolve(name + "-root");
         for (String d : List.of("bin", "proc", "sys", "dev", "tmp", "etc", "root")) Files.createDirectories(root.resolve(d));
         Files.copy(Path.of("/bin/busybox"), root.resolve("bin/busybox"), StandardCopyOption.REPLACE_EXISTING);
-        for (String app : List.of("sh", "echo", "cat", "sleep", "ls", "hostname", "true", "false", "ps", "id", "pwd", "env", "stty", "tty", "tr", "head", "tail"))
+        for (String app : List.of("sh", "echo", "cat", "sleep", "ls", "hostname", "true", "false", "ps", "id", "pwd", "env", "stty", "tty", "tr", "head", "tail", "dd"))
             Files.createSymbolicLink(root.resolve("bin/" + app), Path.of("busybox"));
         Files.writeString(root.resolve("etc/motd"), "rootfs " + name + "\n");
         Path img = work.resolve(name + ".ext4");
