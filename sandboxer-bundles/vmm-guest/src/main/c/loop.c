@@ -457,6 +457,11 @@ int loop_run(void) {
             uint32_t e = evs[i].events;
             switch (src->kind) {
             case EV_AGENT_PORT:
+                on_port(src->obj, e);
+                /* a ttrpc call (Delete) may have freed processes whose events are later in this batch: drop the
+                 * rest; epoll is level-triggered, so whatever is still pending is reported again */
+                n = 0;
+                break;
             case EV_STDIO_PORT: on_port(src->obj, e); break;
             case EV_SIGNAL: on_sigchld(sfd); break;
             case EV_PROC_OUT: {
