@@ -259,6 +259,21 @@ class StreamingNodeTest {
         assertTrue(text.contains("stdout F got hi0") && text.contains("stdout F tick"), "the log keeps everything: " + text);
     }
 
+    @Test
+    void webSocketAttachEndsWithSuccessWhenTheContainerExits() throws Exception {
+        String once = createAndStart(container("once", "sh", "-c", "read x; echo bye $x").setStdin(true).setStdinOnce(true));
+        URI url = URI.create(rt().attach(AttachRequest.newBuilder().setContainerId(once).setStdin(true)
+                .setStdout(true).build()).getUrl());
+        try (WebSocketTestClient c = WebSocketTestClient.connect(url, "v4.channel.k8s.io")) {
+            c.send(0, "now\n");
+            assertTrue(c.awaitClosed(WAIT), "the attach ends when the container exits");
+            assertEquals("bye now\n", c.text(1));
+            assertEquals(0, ChannelStatus.exitCode(c.text(3)), "attach reports Success, whatever the container's code");
+        }
+        assertEquals(ContainerState.CONTAINER_EXITED, rt().containerStatus(ContainerStatusRequest.newBuilder()
+                .setContainerId(once).build()).getStatus().getState());
+    }
+
     private static final String HTTP_GET = "GET /index.html HTTP/1.0\r\n\r\n";
 
     @Test

@@ -120,6 +120,23 @@ class ProtocolPiecesTest {
     }
 
     @Test
+    void aHeldEndReachesTheReaderOnlyWhenReleased() throws Exception {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        InboundPipe pipe = new InboundPipe(new ReadGate(ch));
+        pipe.holdEnd();
+        pipe.offer(Unpooled.wrappedBuffer(new byte[] {'x'}));
+        pipe.finish();
+        ByteBuffer b = ByteBuffer.allocate(8);
+        assertEquals(1, pipe.read(b), "queued data is read while the end is held");
+        java.util.concurrent.CompletableFuture<Integer> next = java.util.concurrent.CompletableFuture.supplyAsync(() -> pipe.read(b));
+        Thread.sleep(200);
+        assertFalse(next.isDone(), "the reader waits instead of seeing end-of-file");
+        pipe.releaseEnd();
+        assertEquals(-1, next.get(10, java.util.concurrent.TimeUnit.SECONDS));
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void webSocketFramingRoutesChannelsAndTheV5CloseSignal() {
         EmbeddedChannel ch = new EmbeddedChannel();
         WebSocketChannels ws = new WebSocketChannels(ch, new boolean[] {true, false, false, false, true}, false, true);
