@@ -40,7 +40,7 @@ final class GuestVm implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-machine", "q35", "-accel", "tcg",
                 "-m", "256", "-smp", "1", "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
                 "-kernel", guest.resolve("vmlinuz").toString(), "-initrd", guest.resolve("initramfs.cpio.gz").toString(),
-                "-append", "console=ttyS0 panic=-1 quiet " + cmdlineExtra,
+                "-append", "console=ttyS0 panic=-1 quiet cryptomgr.notests " + cmdlineExtra,
                 "-serial", "file:" + dir.resolve("console.log"),
                 "-device", "virtio-serial-pci,id=vser0",
                 "-chardev", "socket,id=agent,path=" + dir.resolve("agent.sock") + ",server=on,wait=off",
