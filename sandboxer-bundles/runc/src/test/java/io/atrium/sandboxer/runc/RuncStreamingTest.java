@@ -334,6 +334,34 @@ class RuncStreamingTest {
     }
 
     @Test
+    void badStreamingRequestsAreRefusedWithTheRightReasonAndTheContainerRunsOn() throws Exception {
+        TaskService tasks = startPodWithSleeper("pod-bad-streams");
+        Stdio watch = new Stdio(Endpoint.NONE, new Endpoint.OutputChannel(new Collector()), Endpoint.NONE, false, false);
+        assertEquals(Reason.NOT_FOUND, assertThrows(SandboxException.class, () -> tasks.attach("nobody", "", watch)).reason());
+        assertEquals(Reason.NOT_FOUND, assertThrows(SandboxException.class, () -> tasks.attach("main", "nope", watch)).reason());
+        assertEquals(Reason.NOT_FOUND, assertThrows(SandboxException.class,
+                () -> tasks.resizePty("nobody", "", 80, 24)).reason());
+        assertEquals(Reason.INVALID_ARGUMENT, assertThrows(SandboxException.class,
+                () -> tasks.resizePty("main", "", -1, 24)).reason());
+        assertEquals(Reason.INVALID_ARGUMENT, assertThrows(SandboxException.class, () -> tasks.attach("main", "",
+                new Stdio(Endpoint.NONE, new Endpoint.CriLog(node.dir.resolve("x.log")), Endpoint.NONE, false, false)))
+                .reason(), "attach takes channels only");
+        assertEquals(Reason.INVALID_ARGUMENT, assertThrows(SandboxException.class, () -> tasks.attach("main", "",
+                new Stdio(new Endpoint.OutputChannel(new Collector()), Endpoint.NONE, Endpoint.NONE, false, false)))
+                .reason(), "stdin cannot be an output");
+        Pipe in = Pipe.open();
+        assertEquals(Reason.FAILED_PRECONDITION, assertThrows(SandboxException.class, () -> tasks.attach("main", "",
+                new Stdio(new Endpoint.InputChannel(in.source()), Endpoint.NONE, Endpoint.NONE, false, false))).reason(),
+                "a container created without stdin takes no input");
+        assertEquals(Reason.UNIMPLEMENTED, assertThrows(SandboxException.class, () -> tasks.exec(new ExecProcess("main", "f1",
+                process("true"), new Stdio(Endpoint.NONE, new Endpoint.Fifo(node.dir.resolve("f")), Endpoint.NONE, true,
+                false)))).reason(), "a terminal's streams cannot be FIFOs");
+        assertEquals(TaskStatus.RUNNING, tasks.state("main", "").status());
+        in.sink().close();
+        in.source().close();
+    }
+
+    @Test
     void runningContainersShareOneLogReaderThreadThatEndsWithThem() throws Exception {
         TaskService tasks = startPod("pod-threads");
         for (int i = 0; i < 8; i++) {
