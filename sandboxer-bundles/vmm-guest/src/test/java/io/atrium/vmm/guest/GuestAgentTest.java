@@ -278,6 +278,27 @@ class GuestAgentTest {
 
     @Test
     @Order(8)
+    void aNewHostReconnectsAndFindsTheRunningContainer() throws Exception {
+        // what a sandboxer bundle update or node restart does: both sockets closed, opened again later
+        create("re", "disk-three", false, false, List.of("sh", "-c", "sleep 3; echo after-reconnect; exit 6"));
+        start("re", "");
+        int pid = state("re").getPid();
+        vm.agent.callAsync("Wait", WaitRequest.newBuilder().setId("re").build()); // dropped with the old host
+        vm.agent.close();
+        vm.stdio.close();
+        Thread.sleep(300);
+        vm.stdio = new StdioMux(vm.dir.resolve("stdio.sock"));
+        vm.agent = reconnect();
+        StateResponse st = state("re");
+        assertEquals(pid, st.getPid());
+        WaitResponse w = vm.agent.call("Wait", WaitRequest.newBuilder().setId("re").build()).as(WaitResponse.parser());
+        assertEquals(6, w.getExitStatus());
+        assertEquals("after-reconnect\n", vm.stdio.awaitClosed("re", 1, Duration.ofSeconds(10)));
+        vm.agent.call("Delete", DeleteRequest.newBuilder().setId("re").build()).as(DeleteResponse.parser());
+    }
+
+    @Test
+    @Order(9)
     void malformedFramesDoNotKillTheAgent() throws Exception {
         // unknown frame type: skipped whole
         vm.agent.writeFrame(101, 9, new byte[] {1, 2, 3, 4});
@@ -297,7 +318,7 @@ class GuestAgentTest {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void shutdownPowersTheVmOff() throws Exception {
         assertEquals(0, vm.agent.call("Shutdown", ShutdownRequest.newBuilder().build()).code());
         assertTrue(vm.qemu.waitFor(60, TimeUnit.SECONDS), "QEMU still running after Shutdown");
