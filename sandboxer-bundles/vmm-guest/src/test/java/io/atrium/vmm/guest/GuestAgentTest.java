@@ -209,6 +209,15 @@ class GuestAgentTest {
         assertTrue(out.contains("45 123"), out);
         assertTrue(out.contains("/dev/pts/"), out);
         vm.agent.call("Delete", DeleteRequest.newBuilder().setId("four").build()).as(DeleteResponse.parser());
+
+        // 2.5 MiB of output, split over many multiplex frames: nothing lost, order kept
+        create("big", "disk-four", false, false, List.of("sh", "-c",
+                "dd if=/dev/zero bs=65536 count=40 2>/dev/null | tr '\\0' x; echo; echo end"));
+        start("big", "");
+        assertEquals(0, vm.agent.call("Wait", WaitRequest.newBuilder().setId("big").build()).as(WaitResponse.parser()).getExitStatus());
+        String big = vm.stdio.awaitClosed("big", 1, Duration.ofSeconds(30));
+        assertEquals("x".repeat(65536 * 40) + "\nend\n", big);
+        vm.agent.call("Delete", DeleteRequest.newBuilder().setId("big").build()).as(DeleteResponse.parser());
     }
 
     @Test
