@@ -270,8 +270,12 @@ class StreamingNodeTest {
             assertEquals("bye now\n", c.text(1));
             assertEquals(0, ChannelStatus.exitCode(c.text(3)), "attach reports Success, whatever the container's code");
         }
-        assertEquals(ContainerState.CONTAINER_EXITED, rt().containerStatus(ContainerStatusRequest.newBuilder()
-                .setContainerId(once).build()).getStatus().getState());
+        ContainerState state = null;
+        for (int i = 0; i < 100 && state != ContainerState.CONTAINER_EXITED; i++) { // the engine records exits from events
+            state = rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(once).build()).getStatus().getState();
+            Thread.sleep(state == ContainerState.CONTAINER_EXITED ? 0 : 100);
+        }
+        assertEquals(ContainerState.CONTAINER_EXITED, state);
     }
 
     private static final String HTTP_GET = "GET /index.html HTTP/1.0\r\n\r\n";
@@ -321,6 +325,7 @@ class StreamingNodeTest {
     @Test
     void fiftyConcurrentExecsEndWithTheirCodesAndLeaveNothingBehind() throws Exception {
         long fdsBefore = nodeFds();
+        long t0 = System.nanoTime();
         List<Future<Integer>> results = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
             int code = i % 5 + 1;
@@ -338,6 +343,8 @@ class StreamingNodeTest {
         for (int i = 0; i < 50; i++) {
             assertEquals(i % 5 + 1, results.get(i).get(180, TimeUnit.SECONDS), "exec " + i);
         }
+        System.out.println("streaming: 50 concurrent SPDY execs (URL, connect, runc exec, status) took "
+                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
         String ps = processes(main);
         assertFalse(ps.contains("exit "), "no exec'd shell is left: " + ps);
         long fdsAfter = -1;
@@ -383,6 +390,8 @@ class StreamingNodeTest {
             Thread.sleep(3000); // cat would write gigabytes meanwhile if nothing held it back
             assertTrue(processes(main).contains("cat /dev/zero"), "cat is blocked, not finished");
             long rssAfter = nodeRssKb();
+            System.out.println("streaming: node RSS " + rssBefore + " KiB before, " + rssAfter
+                    + " KiB after 3 s of a client that never reads `cat /dev/zero`");
             assertTrue(rssAfter - rssBefore < 200 * 1024, "node RSS grew from " + rssBefore + " to " + rssAfter + " KiB");
             URI other = exec(main, false, true, false, false, "busybox", "echo", "still-serving");
             try (SpdyTestClient d = SpdyTestClient.connect(other, SPDY)) {

@@ -327,6 +327,7 @@ class StreamingServerTest {
                 last = now;
                 now = tasks.accepted.get() - before;
             }
+            System.out.println("streaming: a client that never reads stopped the output after " + now + " bytes");
             assertTrue(now < 64L * 1024 * 1024, "the server stopped taking output at " + now + " bytes");
             assertEquals(1, tasks.running(), "the process waits, blocked on its output");
         }
