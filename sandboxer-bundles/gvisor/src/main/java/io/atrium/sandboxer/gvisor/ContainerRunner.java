@@ -92,7 +92,6 @@ final class ContainerRunner {
             }
             launch(c, spec, req.stdio());
             c.created(pod.sandboxPid()); // its processes are gVisor's; the host sees only the sandbox
-            env.children().collect(); // the container's gofer
             pod.persist();
             created = true;
             return c;
@@ -183,6 +182,7 @@ final class ContainerRunner {
     void destroy(GvisorContainer c) {
         c.execs().values().forEach(GvisorExec::detachStreams);
         c.execs().values().forEach(GvisorExec::closeLog);
+        env.children().collect(); // a gofer the reaper does not watch yet would be waited for by runsc delete
         env.runsc().cli().deleteForce(c.containerId()); // kills its processes in the sandbox if they still run
         if (c.status() == TaskStatus.RUNNING || c.status() == TaskStatus.PAUSED) {
             try {

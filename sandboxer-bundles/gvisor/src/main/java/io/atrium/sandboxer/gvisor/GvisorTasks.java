@@ -95,6 +95,9 @@ final class GvisorTasks implements TaskService {
                     + ", only a CREATED container can start");
         }
         env.runsc().cli().start(containerId, ContainerRunner.runscLog(c), ContainerRunner.startStdio(c));
+        // runsc starts an added container's gofer here, not at create; watched, its exit never leaves a zombie
+        // that runsc delete would wait for as if it still ran
+        env.children().collect();
         c.startedAt(env.clock().instant());
         c.started();
         startWaiter(c);
