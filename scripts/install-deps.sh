@@ -2,8 +2,8 @@
 # Installs the Debian 12 packages Atrium needs. `--tests` adds what the test suite uses.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-node_pkgs=(openjdk-17-jdk-headless maven runc runsc iproute2 util-linux e2fsprogs containernetworking-plugins iptables)
-test_pkgs=(qemu-system-x86 busybox-static containerd docker-registry skopeo umoci python3 ca-certificates clang lld wasi-libc libclang-rt-14-dev-wasm32)
+node_pkgs=(openjdk-17-jdk-headless maven runc runsc iproute2 util-linux e2fsprogs containernetworking-plugins iptables qemu-system-x86)
+test_pkgs=(busybox-static containerd docker-registry skopeo umoci python3 ca-certificates clang lld wasi-libc libclang-rt-14-dev-wasm32 erofs-utils)
 # building the microVM guest (sandboxer-bundles/vmm-guest): the static agent, busybox-static, the initramfs
 build_pkgs=(gcc libc6-dev busybox-static cpio)
 pkgs=("${node_pkgs[@]}" "${build_pkgs[@]}")
