@@ -147,7 +147,11 @@ class VmmNodeTest {
     }
 
     private String runPod(PodSandboxConfig config) {
-        return rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config).setRuntimeHandler("vmm").build())
+        return runPod(config, "vmm");
+    }
+
+    private String runPod(PodSandboxConfig config, String handler) {
+        return rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config).setRuntimeHandler(handler).build())
                 .getPodSandboxId();
     }
 
@@ -308,7 +312,9 @@ class VmmNodeTest {
 
         PodSandboxConfig privileged = pod("priv").toBuilder().setLinux(LinuxPodSandboxConfig.newBuilder()
                 .setSecurityContext(LinuxSandboxSecurityContext.newBuilder().setPrivileged(true))).build();
-        String podId = runPod(privileged);
+        String podId = runPod(privileged, "kata"); // Kata users' handler name maps to the same sandboxer
+        assertTrue(rt().podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(podId).setVerbose(true)
+                .build()).getInfoMap().getOrDefault("info", "").contains("\"sandboxer\":\"vmm\""));
         StatusRuntimeException p = assertThrows(StatusRuntimeException.class, () -> rt().createContainer(
                 CreateContainerRequest.newBuilder().setPodSandboxId(podId).setSandboxConfig(privileged)
                         .setConfig(ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName("p"))

@@ -119,6 +119,38 @@ class VmmSandboxerTest {
     }
 
     @Test
+    void stdinFromTheEngineReachesTheContainerAndAnAttachedClientSeesItsOutput() throws Exception {
+        Path guest = TestGuest.guest();
+        sandboxer = new VmmSandboxer(settings.withGuestDir(guest));
+        String id = "io-" + System.nanoTime();
+        sandboxer.create(SandboxSpec.of(id, "io", "default"));
+        sandboxer.start(id);
+        TaskService tasks = ((TaskEndpoint.InProcess) sandboxer.tasks(id)).service();
+        Path rootfs = BusyboxRootfs.build(base.resolve("rootfs"));
+        Path log = base.resolve("logs/cat.log");
+        java.nio.channels.Pipe stdin = java.nio.channels.Pipe.open();
+        tasks.create(new CreateTask("cat", BusyboxRootfs.spec(List.of("sh", "-c", "echo ready; cat; echo stdin closed"), false),
+                List.of(new Mount("bind", rootfs.toString(), "/", List.of())),
+                new Stdio(new Stdio.Endpoint.InputChannel(stdin.source()), new Stdio.Endpoint.CriLog(log),
+                        new Stdio.Endpoint.CriLog(log), false, false), null));
+        tasks.start("cat", null);
+        waitFor(() -> Files.exists(log) && Files.readString(log).contains("ready"), "ready line");
+        Collector attached = new Collector();
+        AutoCloseable attachment = tasks.attach("cat", null, new Stdio(Stdio.Endpoint.NONE,
+                new Stdio.Endpoint.OutputChannel(attached), new Stdio.Endpoint.OutputChannel(attached), false, false));
+        stdin.sink().write(java.nio.ByteBuffer.wrap("piped in\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        waitFor(() -> attached.text().contains("piped in"), "stdin echoed to the attached client");
+        stdin.sink().close(); // end of the engine's stdin: the sandboxer closes the process's stdin
+        assertEquals(0, tasks.waitExit("cat", null).toCompletableFuture().get(30, TimeUnit.SECONDS).code());
+        attachment.close();
+        String text = Files.readString(log);
+        assertTrue(text.contains("stdout F piped in\n") && text.contains("stdout F stdin closed\n"), text);
+        assertEquals("piped in\nstdin closed\n", attached.text());
+        tasks.delete("cat", null);
+        sandboxer.stop(id, Duration.ofSeconds(1));
+    }
+
+    @Test
     void aNewInstanceReadoptsARunningVmAndItsContainer() throws Exception {
         Path guest = TestGuest.guest();
         sandboxer = new VmmSandboxer(settings.withGuestDir(guest));
