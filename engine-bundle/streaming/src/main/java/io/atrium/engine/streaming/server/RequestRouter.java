@@ -29,6 +29,16 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         this.context = context;
     }
 
+    /** A connection must send its request within the stream creation timeout, or it is closed. */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        ctx.executor().schedule(() -> {
+            if (ctx.pipeline().context(this) != null) {
+                ctx.close();
+            }
+        }, context.settings().streamCreationTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
         if (!req.decoderResult().isSuccess()) {

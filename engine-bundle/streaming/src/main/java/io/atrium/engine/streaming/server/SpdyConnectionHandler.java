@@ -1,8 +1,9 @@
 package io.atrium.engine.streaming.server;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.spdy.DefaultSpdyDataFrame;
 import io.netty.handler.codec.spdy.DefaultSpdyGoAwayFrame;
 import io.netty.handler.codec.spdy.DefaultSpdyPingFrame;
@@ -24,15 +25,18 @@ import java.util.logging.Logger;
 /**
  * The stream layer of an upgraded SPDY/3.1 connection, after Netty's {@code SpdyFrameCodec}: client
  * streams are accepted with a SYN_REPLY and handed to a {@link Listener}; data frames feed each
- * stream's pipe, FIN ends it, RST_STREAM aborts it. Pings are echoed.
+ * stream's pipe, FIN ends it, RST_STREAM aborts it. Pings are echoed. A stream is forgotten once both
+ * sides have ended it, and at most {@link #MAX_STREAMS} are open at a time, so a long port-forward
+ * session or a client opening streams without end cannot grow the node's memory.
  *
  * <p>Netty's {@code SpdySessionHandler} is not used on purpose: it enforces SPDY flow-control windows,
  * and Go's spdystream (behind kubectl, crictl and kubelet) never sends WINDOW_UPDATE, so output
  * stalled after 64 KiB. Like spdystream, this layer leaves flow control to TCP and to the
  * connection's writability (see {@link Writability}).
  */
-final class SpdyConnectionHandler extends ChannelInboundHandlerAdapter {
+final class SpdyConnectionHandler extends ChannelDuplexHandler {
     private static final Logger LOG = Logger.getLogger(SpdyConnectionHandler.class.getName());
+    static final int MAX_STREAMS = 1000;
 
     /** What the session does with streams. Called on the event loop; must not block. */
     interface Listener {
@@ -76,6 +80,8 @@ final class SpdyConnectionHandler extends ChannelInboundHandlerAdapter {
                 }
                 if (data.isLast()) {
                     s.in.finish();
+                    s.remoteEnded = true;
+                    forgetIfDone(s);
                 }
             } else if (msg instanceof SpdyRstStreamFrame rst) {
                 SpdyStreamEnd s = streams.remove(rst.streamId());
@@ -104,6 +110,11 @@ final class SpdyConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         lastClientStream = id;
+        if (streams.size() >= MAX_STREAMS) {
+            LOG.fine(() -> "SPDY client has " + MAX_STREAMS + " streams open; refusing stream " + id);
+            ctx.writeAndFlush(new DefaultSpdyRstStreamFrame(id, SpdyStreamStatus.REFUSED_STREAM));
+            return;
+        }
         Map<String, String> headers = new HashMap<>();
         syn.headers().forEach(h -> headers.put(h.getKey().toString().toLowerCase(Locale.ROOT), h.getValue().toString()));
         InboundPipe in = new InboundPipe(gate);
@@ -121,9 +132,11 @@ final class SpdyConnectionHandler extends ChannelInboundHandlerAdapter {
         SpdyStreamEnd stream = new SpdyStreamEnd(id, headers, in, out);
         if (syn.isLast()) {
             in.finish();
+            stream.remoteEnded = true;
         }
         if (syn.isUnidirectional()) {
             out.abandon();
+            stream.localEnded = true;
         }
         if (!listener.opened(stream)) {
             stream.abort();
@@ -132,6 +145,29 @@ final class SpdyConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         streams.put(id, stream);
         ctx.writeAndFlush(new DefaultSpdySynReplyFrame(id));
+    }
+
+    /** Our FIN on a stream passes here on its way out. */
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof SpdyDataFrame d && d.isLast()) {
+            SpdyStreamEnd s = streams.get(d.streamId());
+            if (s != null) {
+                s.localEnded = true;
+                forgetIfDone(s);
+            }
+        }
+        ctx.write(msg, promise);
+    }
+
+    private void forgetIfDone(SpdyStreamEnd s) {
+        if (s.localEnded && s.remoteEnded) {
+            streams.remove(s.id);
+        }
+    }
+
+    int openStreams() {
+        return streams.size();
     }
 
     @Override

@@ -11,6 +11,10 @@ final class SpdyStreamEnd {
     final Map<String, String> headers;
     final InboundPipe in;
     final OutboundStream out;
+    /** The client sent FIN (event loop only). */
+    boolean remoteEnded;
+    /** We sent FIN (event loop only). */
+    boolean localEnded;
 
     SpdyStreamEnd(int id, Map<String, String> headers, InboundPipe in, OutboundStream out) {
         this.id = id;

@@ -385,6 +385,49 @@ class StreamingServerTest {
     }
 
     @Test
+    void finishedStreamsAreForgottenAndOpenOnesAreCapped() throws Exception {
+        URI url = URI.create(server.portForward(new PortForwardTarget(withoutPortForward(), "pod1", null, List.of())));
+        String port = Integer.toString(echo.getLocalPort());
+        int connections = SpdyConnectionHandler.MAX_STREAMS / 2 + 20; // more streams in all than may be open at once
+        try (SpdyTestClient c = SpdyTestClient.connect(url, "portforward.k8s.io")) {
+            for (int i = 0; i < connections; i++) {
+                c.open("streamtype", "error", "port", port, "requestid", Integer.toString(i)).finish();
+                SpdyTestClient.Stream d = c.open("streamtype", "data", "port", port, "requestid", Integer.toString(i));
+                d.write("x" + i);
+                assertEquals("x" + i, d.readUntil("x" + i, WAIT));
+                d.finish();
+                d.readAll(WAIT);
+                assertTrue(d.finished() && !d.wasReset(), "forwarded connection " + i + " ended cleanly");
+            }
+        }
+        URI exec = exec(streams(false, true, false, false), "sleep", "20");
+        try (SpdyTestClient c = SpdyTestClient.connect(exec, ALL_SPDY)) {
+            c.open("streamtype", "error");
+            c.open("streamtype", "stdout");
+            SpdyTestClient.Stream last = null;
+            for (int i = 3; i <= SpdyConnectionHandler.MAX_STREAMS; i++) { // with error and stdout: MAX_STREAMS open
+                last = c.open("streamtype", "unused");
+            }
+            boolean replied = last.awaitReply(WAIT);
+            assertTrue(replied && !last.wasReset(), "up to the cap streams are accepted: replied " + replied
+                    + ", reset " + last.wasReset() + ", closed " + c.awaitClosed(Duration.ZERO) + ", stream " + last.id);
+            SpdyTestClient.Stream over = c.open("streamtype", "unused");
+            over.awaitReply(Duration.ofSeconds(5));
+            assertTrue(over.wasReset(), "one more open stream is refused");
+        }
+    }
+
+    @Test
+    void aConnectionThatSendsNoRequestIsClosed() throws Exception {
+        StreamingSettings quick = StreamingSettings.from(java.util.Map.of(StreamingSettings.CREATION_TIMEOUT, "1")::get);
+        try (StreamingComponent.StreamingCore s = new StreamingComponent.StreamingCore(quick, state);
+                Socket idle = new Socket("127.0.0.1", URI.create(s.baseUrl()).getPort())) {
+            idle.setSoTimeout(30_000);
+            assertEquals(-1, idle.getInputStream().read(), "the server hangs up on a silent client");
+        }
+    }
+
+    @Test
     void spdyPortForwardToAClosedPortReportsOnTheErrorStream() throws Exception {
         int closed;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
