@@ -70,6 +70,7 @@ class VmmNodeTest {
     private CriClient cri;
     private String image;
     private String ipForwardBefore;
+    private Path config;
 
     @BeforeAll
     void start() throws Exception {
@@ -93,7 +94,7 @@ class VmmNodeTest {
         node = NodeProcess.unpack();
         Assumptions.assumeTrue(Files.isReadable(node.home.resolve("guest/vmlinuz")),
                 "the distribution ships no microVM guest (build sandboxer-bundles/vmm-guest, then distribution)");
-        Path config = work.resolve("atrium.toml");
+        config = work.resolve("atrium.toml");
         Files.writeString(config, Files.readString(node.home.resolve("conf/atrium.toml"))
                 + "\"atrium.metrics.address\" = \"127.0.0.1:0\"\n"
                 + "\"atrium.cni.conf.dir\" = \"" + confDir + "\"\n"
@@ -301,6 +302,31 @@ class VmmNodeTest {
 
     @Test
     @Order(3)
+    void aNodeRestartReadoptsTheRunningVm() throws Exception {
+        PodSandboxConfig config3 = pod("vm3");
+        String podId = runPod(config3);
+        long pid = qemuPid(podId);
+        String sleeper = container(podId, config3, "sleeper", "echo before the restart; exec sleep 1000");
+
+        cri.close();
+        assertTrue(node.terminate(30), "node did not stop");
+        assertTrue(Files.exists(Path.of("/proc", Long.toString(pid))), "the VM must outlive the node process");
+        node.start("--config", config.toString());
+        cri = CriClient.connect(node.state.resolve("atrium.sock"));
+
+        assertEquals(pid, qemuPid(podId), "the VM was not re-adopted");
+        assertEquals(ContainerState.CONTAINER_RUNNING, rt().containerStatus(ContainerStatusRequest.newBuilder()
+                .setContainerId(sleeper).build()).getStatus().getState());
+        ExecSyncResponse r = exec(sleeper, "sh", "-c", "echo after the restart");
+        assertEquals(0, r.getExitCode(), r.getStderr().toStringUtf8());
+        assertEquals("after the restart\n", r.getStdout().toStringUtf8());
+        rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+        rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+        assertFalse(Files.exists(Path.of("/proc", Long.toString(pid))), "QEMU survived StopPodSandbox after the restart");
+    }
+
+    @Test
+    @Order(4)
     void unsupportedRequestsAreInvalidArgumentsAndLeaveNoVm() throws Exception {
         List<Long> before = qemuPids();
         PodSandboxConfig hostNet = pod("hostnet").toBuilder().setLinux(LinuxPodSandboxConfig.newBuilder()
