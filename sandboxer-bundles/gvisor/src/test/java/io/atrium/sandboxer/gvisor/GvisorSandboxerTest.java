@@ -10,6 +10,7 @@ import io.atrium.bindings.libc.Signals;
 import io.atrium.sandbox.api.ContainerStats;
 import io.atrium.sandbox.api.ExecProcess;
 import io.atrium.sandbox.api.ExitStatus;
+import io.atrium.sandbox.api.Resources;
 import io.atrium.sandbox.api.SandboxException;
 import io.atrium.sandbox.api.SandboxException.Reason;
 import io.atrium.sandbox.api.SandboxSpec;
@@ -196,5 +197,28 @@ class GvisorSandboxerTest {
         e = assertThrows(SandboxException.class, () -> tasks.start("missing", null));
         assertTrue(e.getMessage().contains("runsc failed") && e.getMessage().contains("/no/such/program"),
                 "runsc's own message: " + e.getMessage());
+    }
+
+    @Test
+    void theHostsOomKillerEndingThePodsSandboxIsReportedAsOomKilled() throws Exception {
+        SandboxSpec base = node.pod("gv5", "oom");
+        SandboxSpec limited = new SandboxSpec("gv5", base.name(), base.namespace(), base.uid(), 0, "oom", null,
+                base.netnsPath(), null, "", new Resources(0, 0, 0, "", "", 96L * 1024 * 1024, 0, 0, 0, null, null),
+                null, null, null, null, null, null);
+        sandboxer.create(limited);
+        TaskService tasks = ((TaskEndpoint.InProcess) sandboxer.start("gv5").tasks()).service();
+        List<TaskEvent> events = new CopyOnWriteArrayList<>();
+        tasks.subscribe((sandbox, e) -> events.add(e));
+        tasks.create(node.container("hog", GvisorTestNode.spec("sh", "-c",
+                "dd if=/dev/zero of=/dev/null bs=300M count=1; echo survived").toString()));
+        tasks.start("hog", null);
+        ExitStatus exit = tasks.waitExit("hog", null).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        assertEquals("OOMKilled", exit.reason(), exit.toString());
+        assertTrue(events.stream().anyMatch(e -> e instanceof TaskEvent.OutOfMemory o && o.containerId().equals("hog")),
+                events.toString());
+        for (int i = 0; i < 50 && sandboxer.status("gv5", false).state() != SandboxState.NOT_READY; i++) {
+            Thread.sleep(100);
+        }
+        assertEquals(SandboxState.NOT_READY, sandboxer.status("gv5", false).state(), "the pod lost its kernel");
     }
 }
