@@ -65,6 +65,8 @@ final class ContainerLifecycle {
     private final ContainerEventBus events;
     /** Containers the kernel's OOM killer hit; their exit reason becomes OOMKilled. */
     private final Set<String> oomKilled = ConcurrentHashMap.newKeySet();
+    /** Containers whose start call is in flight: an exit seen meanwhile reports STARTED first. */
+    private final Set<String> starting = ConcurrentHashMap.newKeySet();
 
     ContainerLifecycle(SandboxerDirectory directory, PodSandboxStore pods, ContainerStore containers, ImageStore images,
             Snapshotter snapshotter, OciSpecBuilder specs, OomScoreAdj oom, ObjectMapper json, ContainerEventBus events) {
@@ -223,9 +225,11 @@ final class ContainerLifecycle {
                     "pod sandbox " + pod.id() + " is not ready");
         }
         long pid;
+        starting.add(c.id());
         try {
             pid = tasks(pod).start(c.id(), null);
         } catch (RuntimeException e) {
+            starting.remove(c.id());
             long now = Clock.nowNanos();
             containers.update(c.id(), r -> r.state().canStart()
                     ? r.withState(new ContainerState.Exited(0, now, 128, "StartError", String.valueOf(e.getMessage())))
@@ -234,9 +238,21 @@ final class ContainerLifecycle {
             throw translate(e, "starting container " + c.id());
         }
         long now = Clock.nowNanos();
-        // an exit reported while start was returning has already moved it on; keep that
-        containers.update(c.id(), r -> r.state().canStart() ? r.withState(new ContainerState.Running(now, pid)) : r);
-        events.publish(new ContainerEvent(c.id(), c.podSandboxId(), ContainerEvent.Type.STARTED, now));
+        // An exit reported while start was returning has already moved it on and published
+        // STARTED before its STOPPED, so watchers always see the two in that order.
+        // Removed from `starting` only after the update: until then an exit finds it Created and starting.
+        boolean[] running = {false};
+        containers.update(c.id(), r -> {
+            if (!r.state().canStart()) {
+                return r;
+            }
+            running[0] = true;
+            return r.withState(new ContainerState.Running(now, pid));
+        });
+        starting.remove(c.id());
+        if (running[0]) {
+            events.publish(new ContainerEvent(c.id(), c.podSandboxId(), ContainerEvent.Type.STARTED, now));
+        }
     }
 
     /**
@@ -398,6 +414,7 @@ final class ContainerLifecycle {
         String message = exit.code() == ExitStatus.UNKNOWN_CODE && "Unknown".equals(reason)
                 ? "exit code unknown: the container ended while no engine was watching" : "";
         boolean[] changed = {false};
+        boolean[] startedToo = {false};
         Optional<ContainerRecord> after = containers.update(containerId, c -> {
             ContainerState s = c.state();
             if (s instanceof ContainerState.Running r) {
@@ -406,10 +423,14 @@ final class ContainerLifecycle {
             }
             if (s instanceof ContainerState.Created) {
                 changed[0] = true;
+                startedToo[0] = starting.contains(containerId);
                 return c.withState(new ContainerState.Exited(finished, finished, Exits.code(exit), reason, message));
             }
             return c;
         });
+        if (startedToo[0]) {
+            after.ifPresent(c -> events.publish(new ContainerEvent(c.id(), c.podSandboxId(), ContainerEvent.Type.STARTED, finished)));
+        }
         if (changed[0]) {
             after.ifPresent(c -> events.publish(new ContainerEvent(c.id(), c.podSandboxId(), ContainerEvent.Type.STOPPED, finished)));
         }
