@@ -81,6 +81,7 @@ public final class OciLauncher {
             } else {
                 StdioPaths paths = streams.connect(container, stdio, bundle, container.log(), threadName);
                 runtime.create(id, bundle, pidFile, log, paths);
+                container.io().runtimeOpenedStdin();
             }
             int pid = readPid(pidFile, "container " + id);
             done = true;
@@ -122,6 +123,7 @@ public final class OciLauncher {
             } else {
                 StdioPaths paths = streams.connect(exec, stdio, dir, exec.log(), threadName);
                 runtime.exec(exec.containerId(), processFile, pidFile, log, paths, extra);
+                exec.io().runtimeOpenedStdin();
             }
             int pid = readPid(pidFile, what);
             done = true;

@@ -40,6 +40,10 @@ public final class ProcessIo {
     private boolean stdinOnce; // guarded by this
     private boolean consoleInput; // guarded by this
     private int attachedWithStdin; // guarded by this
+    // A stdin FIFO must stay open until the runtime has opened its read end: closing the node's only
+    // descriptor earlier would drop what is buffered and leave the runtime's open waiting for a writer.
+    private boolean stdinAwaitsRuntime; // guarded by this
+    private boolean stdinClosePending; // guarded by this
 
     synchronized void addReader(OutputPump r) {
         readers.add(r);
@@ -71,6 +75,7 @@ public final class ProcessIo {
     void stdinFifo(FdChannel writer) {
         synchronized (this) {
             stdinFifo = writer;
+            stdinAwaitsRuntime = true;
         }
         synchronized (stdinLock) {
             stdin = writer;
@@ -199,6 +204,19 @@ public final class ProcessIo {
         }
     }
 
+    /** The runtime has opened the stdin FIFO for the process: a close asked for meanwhile happens now. */
+    public void runtimeOpenedStdin() {
+        boolean close;
+        synchronized (this) {
+            stdinAwaitsRuntime = false;
+            close = stdinClosePending;
+            stdinClosePending = false;
+        }
+        if (close) {
+            closeStdin();
+        }
+    }
+
     /** Gives the process end-of-file on stdin and stops every input pump. */
     public void closeStdin() {
         List<InputPump> ps;
@@ -207,6 +225,12 @@ public final class ProcessIo {
             inputs.clear();
         }
         ps.forEach(InputPump::close);
+        synchronized (this) {
+            if (stdinAwaitsRuntime && stdinFifo != null) {
+                stdinClosePending = true;
+                return;
+            }
+        }
         WritableByteChannel in;
         synchronized (stdinLock) {
             in = stdin;

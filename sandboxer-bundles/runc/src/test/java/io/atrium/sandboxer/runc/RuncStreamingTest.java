@@ -196,6 +196,22 @@ class RuncStreamingTest {
     }
 
     @Test
+    void inputThatEndsBeforeTheRuntimeRunsStillReachesTheProcess() throws Exception {
+        TaskService tasks = startPodWithSleeper("pod-early-eof");
+        Pipe in = Pipe.open();
+        Collector out = new Collector();
+        send(in, "early bird\n");
+        in.sink().close(); // the client's input is over before the exec even starts
+        tasks.exec(new ExecProcess("main", "e1", process("sh", "-c", "cat; echo done"),
+                new Stdio(new Endpoint.InputChannel(in.source()), new Endpoint.OutputChannel(out), Endpoint.NONE, false,
+                        false)));
+        tasks.start("main", "e1");
+        assertEquals(0, await(tasks, "main", "e1").code());
+        assertEquals("early bird\ndone\n", out.text());
+        tasks.delete("main", "e1");
+    }
+
+    @Test
     void closeIoGivesTheProcessEndOfFile() throws Exception {
         TaskService tasks = startPodWithSleeper("pod-closeio");
         Pipe in = Pipe.open();
