@@ -246,6 +246,22 @@ class VmmNodeTest {
         assertEquals("to-out\n", failing.getStdout().toStringUtf8());
         assertEquals("to-err\n", failing.getStderr().toStringUtf8());
 
+        // inbound too: the node reaches the web container at the pod's address (bridge -> veth -> tc -> tap -> VM),
+        // the path the vmm sandboxer's port-forward dials
+        java.net.http.HttpResponse<String> page = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + podIp + ":8080/"))
+                        .timeout(java.time.Duration.ofSeconds(20)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals("in-the-vm\n", page.body());
+        // CRI PortForward: the sandboxer dials the guest (the pod netns's own loopback is not the VM's)
+        java.net.URI forward = java.net.URI.create(rt().portForward(io.atrium.cri.v1.PortForwardRequest.newBuilder()
+                .setPodSandboxId(podId).addPort(8080).build()).getUrl());
+        try (var ws = io.atrium.engine.streaming.testing.WebSocketTestClient.connect(forward, "v4.channel.k8s.io")) {
+            ws.awaitBytes(1, 2, java.time.Duration.ofSeconds(30));
+            ws.send(0, "GET /index.html HTTP/1.0\r\n\r\n");
+            assertTrue(ws.awaitText(0, "in-the-vm", java.time.Duration.ofSeconds(30)).contains("in-the-vm"), ws.text(0));
+        }
+
         ExecSyncResponse addr = exec(client, "busybox", "ip", "-4", "addr", "show", "eth0");
         assertTrue(addr.getStdout().toStringUtf8().contains(podIp + "/24"), "guest eth0: " + addr.getStdout().toStringUtf8());
         ExecSyncResponse ping = exec(client, "busybox", "ping", "-c", "2", "-W", "3", subnetPrefix + "1");

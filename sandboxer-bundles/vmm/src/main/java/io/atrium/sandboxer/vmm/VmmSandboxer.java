@@ -458,6 +458,38 @@ public final class VmmSandboxer implements Sandboxer, AutoCloseable {
         }
     }
 
+    /**
+     * CRI port-forward into the guest: the VM has its own network stack, so the pod netns's loopback
+     * (what the engine would dial otherwise) is not the guest's. The connection goes to the guest's
+     * address over the pod network, the path a Service's traffic takes too.
+     */
+    @Override
+    public java.nio.channels.ByteChannel portForward(String sandboxId, int port) {
+        VmPod pod = tasks0(sandboxId).pod();
+        GuestNetwork net = pod.record().net();
+        if (net == null) {
+            throw new SandboxException(Reason.FAILED_PRECONDITION, "pod VM " + sandboxId
+                    + " has no network (no CNI interface), so no port of it can be forwarded");
+        }
+        if (pod.state() != SandboxState.READY) {
+            throw new SandboxException(Reason.FAILED_PRECONDITION, "pod VM " + sandboxId + " is " + pod.state());
+        }
+        String ip = net.cidr().substring(0, net.cidr().indexOf('/'));
+        try {
+            java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open();
+            try {
+                ch.socket().connect(new java.net.InetSocketAddress(ip, port), 10_000);
+            } catch (IOException e) {
+                ch.close();
+                throw e;
+            }
+            return ch;
+        } catch (IOException e) {
+            throw new SandboxException(Reason.UNAVAILABLE, "cannot connect to port " + port + " of pod VM " + sandboxId
+                    + " at " + ip + ": " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public TaskEndpoint tasks(String sandboxId) {
         return new TaskEndpoint.InProcess(tasks0(sandboxId));
