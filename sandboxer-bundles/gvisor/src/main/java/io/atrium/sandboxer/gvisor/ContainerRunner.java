@@ -71,7 +71,7 @@ final class ContainerRunner {
         if (req.stdio().terminal()) {
             throw new SandboxException(Reason.UNIMPLEMENTED, "container " + id + ": terminals (tty: true) for containers "
                     + "are not supported by the gvisor sandboxer yet (runsc gives an added container the terminal of "
-                    + "'runsc start'); exec with a terminal is");
+                    + "'runsc start')");
         }
         Path bundle = pod.containersDir().resolve(id);
         ObjectNode spec = env.specs().parse(req.ociSpecJson(), "container " + id);

@@ -138,6 +138,19 @@ class GvisorSandboxerTest {
         assertEquals("to-out\nto-err\n", run(tasks, "client", "e3", code, "sh", "-c", "echo to-out; echo to-err >&2; exit 3"));
         assertEquals(3, code[0]);
 
+        java.nio.channels.Pipe stdin = java.nio.channels.Pipe.open();
+        ByteArrayOutputStream echoed = new ByteArrayOutputStream();
+        tasks.exec(new ExecProcess("client", "cat", GvisorTestNode.spec("cat").get("process").toString(), new Stdio(
+                new Stdio.Endpoint.InputChannel(stdin.source()), new Stdio.Endpoint.OutputChannel(Channels.newChannel(echoed)),
+                Stdio.Endpoint.NONE, false, false)));
+        tasks.start("client", "cat");
+        stdin.sink().write(java.nio.ByteBuffer.wrap("through stdin\n".getBytes()));
+        stdin.sink().close();
+        ExitStatus catExit = tasks.waitExit("client", "cat").toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertEquals(0, catExit.code(), catExit.toString());
+        assertEquals("through stdin\n", echoed.toString(), "an exec's stdin reaches the process inside gVisor");
+        tasks.delete("client", "cat");
+
         ContainerStats stats = tasks.stats("web");
         assertTrue(stats.cpuUsageNanos() > 0 && stats.memoryUsageBytes() > 0, stats.toString());
         assertTrue(tasks.pids("client").size() >= 1, tasks.pids("client").toString());
