@@ -296,6 +296,8 @@ class VmmNodeTest {
         try (var jars = Files.list(node.home.resolve("bundles"))) {
             vmmJar = jars.filter(j -> j.getFileName().toString().startsWith("atrium-sandboxer-vmm-")).findFirst().orElseThrow();
         }
+        String sandboxers = node.admin("sandboxers").toString();
+        assertTrue(sandboxers.contains("QEMU 7.2") && sandboxers.contains("tcg"), "vmm sandboxer info: " + sandboxers);
         NodeProcess.Cli c = node.cli("bundle", "update", "io.atrium.sandboxer.vmm", vmmJar.toString());
         assertEquals(0, c.exit(), c.err() + "\n" + node.log());
 
