@@ -188,7 +188,7 @@ class VmmSandboxerTest {
     }
 
     @Test
-    void whenQemuDiesThePodStopsAndItsContainersExit() throws Exception {
+    void whenTheGuestDiesThePodStopsAndItsContainersExit() throws Exception {
         Path guest = TestGuest.guest();
         sandboxer = new VmmSandboxer(settings.withGuestDir(guest));
         String id = "die-" + System.nanoTime();
@@ -200,12 +200,21 @@ class VmmSandboxerTest {
                 List.of(new Mount("bind", rootfs.toString(), "/", List.of())), Stdio.NONE, null));
         tasks.start("c", null);
         var exit = tasks.waitExit("c", null).toCompletableFuture();
-        // the agent is PID 1: when it dies the guest kernel panics and QEMU (-no-reboot) exits; a
-        // SIGKILL to QEMU is the same event seen from the host
-        new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor();
+        // the guest dies from inside: a kernel crash takes the agent (PID 1) with it, the kernel panics
+        // (panic=-1) and QEMU (-no-reboot) exits, exactly what an agent crash looks like from the host
+        try {
+            tasks.exec(new ExecProcess("c", "crash", "{\"args\":[\"sh\",\"-c\",\"echo c > /proc/sysrq-trigger\"],"
+                    + "\"cwd\":\"/\"}", Stdio.NONE));
+            tasks.start("c", "crash");
+        } catch (SandboxException e) {
+            // the VM may already be going down while Start answers
+        }
         ExitStatus s = exit.get(30, TimeUnit.SECONDS);
         assertEquals(137, s.code());
         waitFor(() -> sandboxer.status(id, false).state() == SandboxState.STOPPED, "pod stopped after QEMU died");
+        waitFor(() -> !Files.exists(Path.of("/proc", Long.toString(pid))), "QEMU reaped");
+        assertTrue(Files.readString(settings.vmDir(id).resolve("console.log")).contains("Kernel panic"),
+                "the guest did not die the way the test meant");
         assertTrue(sandboxer.waitExit(id).toCompletableFuture().isDone());
         SandboxException e = assertThrows(SandboxException.class, () -> tasks.exec(new ExecProcess("c", "x",
                 "{\"args\":[\"true\"]}", Stdio.NONE)));
