@@ -57,7 +57,8 @@ final class QemuCommand {
     }
 
     static String cmdline(VmmSettings s, String hostname, GuestNetwork net) {
-        StringBuilder b = new StringBuilder("console=ttyS0 panic=-1 quiet");
+        // cryptomgr.notests: skips the cloud kernel's boot-time crypto self-tests, a second or more under TCG
+        StringBuilder b = new StringBuilder("console=ttyS0 panic=-1 quiet cryptomgr.notests");
         b.append(" atrium.hostname=").append(hostname);
         if (net != null) {
             b.append(" atrium.ip=").append(net.cidr());

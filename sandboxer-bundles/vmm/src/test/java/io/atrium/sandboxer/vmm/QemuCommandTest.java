@@ -44,7 +44,7 @@ class QemuCommandTest {
         assertTrue(line.contains("-device virtio-net-pci,netdev=n0,mac=0a:58:0a:00:00:05"), line);
         assertEquals(QemuCommand.DISK_PORTS, cmd.stream().filter(a -> a.startsWith("pcie-root-port,")).count());
         int append = cmd.indexOf("-append");
-        assertEquals("console=ttyS0 panic=-1 quiet atrium.hostname=web-1 atrium.ip=10.0.0.5/24 atrium.gw=10.0.0.1",
+        assertEquals("console=ttyS0 panic=-1 quiet cryptomgr.notests atrium.hostname=web-1 atrium.ip=10.0.0.5/24 atrium.gw=10.0.0.1",
                 cmd.get(append + 1));
 
         List<String> noNet = QemuCommand.build(settings, files, "abc", "h", new VmShape(1, 256), "kvm", null, null);

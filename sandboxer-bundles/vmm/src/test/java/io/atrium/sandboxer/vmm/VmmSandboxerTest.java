@@ -100,6 +100,8 @@ class VmmSandboxerTest {
         assertEquals("err\n", err.text());
         tasks.delete("c1", "e1");
 
+        var stats = tasks.stats("c1");
+        assertTrue(stats.memoryUsageBytes() > 0 && stats.pids() >= 1, "stats from the guest's cgroup: " + stats);
         tasks.kill("c1", null, 9, false);
         ExitStatus exit = tasks.waitExit("c1", null).toCompletableFuture().get(30, TimeUnit.SECONDS);
         assertEquals(137, exit.code() == 137 || exit.signal() == 9 ? 137 : exit.code());
