@@ -106,9 +106,9 @@ static unsigned long parse_opts(char **opts, int n, char *data, size_t datalen) 
 int mount_rootfs_disk(container_t *c, const char *type, const char *source, char **opts, int nopts, char *err,
                       size_t errlen) {
     char dev[300];
+    uint64_t end = now_ms() + 10000;
     if (!strncmp(source, "serial:", 7)) {
         /* hot-plugged disks appear after the PCIe slot is probed: wait a little */
-        uint64_t end = now_ms() + 10000;
         while (find_disk_by_serial(source + 7, dev, sizeof dev)) {
             if (now_ms() > end) { snprintf(err, errlen, "no disk with serial %s appeared", source + 7); return -1; }
             usleep(5000);
@@ -123,8 +123,11 @@ int mount_rootfs_disk(container_t *c, const char *type, const char *source, char
     mkdir_p(c->rootfs, 0755);
     char data[512];
     unsigned long flags = parse_opts(opts, nopts, data, sizeof data);
-    if (mount(dev, c->rootfs, type && *type ? type : "ext4", flags, data[0] ? data : NULL)) {
-        snprintf(err, errlen, "mount %s (%s) on %s: %s", dev, type, c->rootfs, strerror(errno));
+    /* the serial shows in sysfs before the block device can be opened: ENXIO/ENODEV until it is ready */
+    while (mount(dev, c->rootfs, type && *type ? type : "ext4", flags, data[0] ? data : NULL)) {
+        int e = errno;
+        if ((e == ENXIO || e == ENODEV || e == ENOENT) && now_ms() < end) { usleep(10000); continue; }
+        snprintf(err, errlen, "mount %s (%s) on %s: %s", dev, type, c->rootfs, strerror(e));
         return -1;
     }
     c->mounted = 1;
