@@ -7,7 +7,7 @@
  * <p>A library bundle, not an API: the types are concrete and evolve with their two users.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.atrium.sandboxer.ociruntime;
 
 import org.osgi.annotation.bundle.Export;

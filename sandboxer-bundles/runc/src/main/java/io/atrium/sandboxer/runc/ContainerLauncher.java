@@ -12,6 +12,7 @@ import io.atrium.sandbox.api.SandboxException.Reason;
 import io.atrium.sandbox.api.Stdio.Endpoint;
 import io.atrium.sandbox.api.TaskStatus;
 import io.atrium.sandboxer.ociruntime.CriLogWriter;
+import io.atrium.sandboxer.ociruntime.OciExec;
 import io.atrium.sandboxer.ociruntime.OciLauncher;
 import io.atrium.sandboxer.ociruntime.OciProcess;
 import io.atrium.sandboxer.ociruntime.OciRuntime.ContainerState;
@@ -102,7 +103,7 @@ final class ContainerLauncher {
         }
     }
 
-    long startExec(RuncContainer c, RuncExec e) {
+    long startExec(RuncContainer c, OciExec e) {
         synchronized (e) {
             if (e.status() != TaskStatus.CREATED || e.pid() != 0) {
                 throw new SandboxException(Reason.FAILED_PRECONDITION, "exec " + e.execId() + " was started already");
@@ -208,7 +209,7 @@ final class ContainerLauncher {
             // only the pid is left of an exec; watching it reaps it instead of leaving a zombie
             Optional<ProcStat> ep = procStat(pe.pid());
             if (ep.isPresent() && ep.get().ppid() == ProcessHandle.current().pid()) {
-                RuncExec e = new RuncExec(pc.id(), pe.execId(), "{}", io.atrium.sandbox.api.Stdio.NONE,
+                OciExec e = new OciExec(pc.id(), pe.execId(), "{}", io.atrium.sandbox.api.Stdio.NONE,
                         c.bundle().resolve("execs").resolve(pe.execId()));
                 e.restore(TaskStatus.RUNNING, pe.pid(), null);
                 c.execs().put(pe.execId(), e);

@@ -1,18 +1,17 @@
-package io.atrium.sandboxer.runc;
+package io.atrium.sandboxer.ociruntime;
 
 import io.atrium.sandbox.api.Stdio;
-import io.atrium.sandboxer.ociruntime.OciProcess;
 import java.nio.file.Path;
 
-/** An extra process in a running container, started with {@code runc exec --detach}. */
-final class RuncExec extends OciProcess {
+/** An extra process in a running container, started with the runtime's {@code exec --detach}. */
+public class OciExec extends OciProcess {
     private final String containerId;
     private final String execId;
     private final String processJson;
     private final Stdio stdio;
     private final Path dir;
 
-    RuncExec(String containerId, String execId, String processJson, Stdio stdio, Path dir) {
+    public OciExec(String containerId, String execId, String processJson, Stdio stdio, Path dir) {
         this.containerId = containerId;
         this.execId = execId;
         this.processJson = processJson;
@@ -31,16 +30,16 @@ final class RuncExec extends OciProcess {
     }
 
     /** The adjusted OCI process spec, written to process.json at start. */
-    String processJson() {
+    public String processJson() {
         return processJson;
     }
 
-    Stdio stdio() {
+    public Stdio stdio() {
         return stdio;
     }
 
-    /** Holds process.json, the pid file, runc's log and the FIFOs. */
-    Path dir() {
+    /** Holds process.json, the pid file(s), the runtime's log and the FIFOs. */
+    public Path dir() {
         return dir;
     }
 }
