@@ -1,6 +1,5 @@
 package io.atrium.sandboxer.gvisor;
 
-import io.atrium.bindings.cgroup.CgroupStats;
 import io.atrium.bindings.cgroup.Cgroups;
 import io.atrium.bindings.libc.Mounts;
 import io.atrium.bindings.libc.Signals;
@@ -22,6 +21,9 @@ import io.atrium.sandbox.api.SandboxerInfo;
 import io.atrium.sandbox.api.TaskEndpoint;
 import io.atrium.sandbox.api.TaskStatus;
 import io.atrium.sandboxer.ociruntime.CgroupTree;
+import io.atrium.sandboxer.ociruntime.ExitHandlers;
+import io.atrium.sandboxer.ociruntime.PodNames;
+import io.atrium.sandboxer.ociruntime.PodRegistry;
 import io.atrium.sandboxer.ociruntime.Fifos;
 import io.atrium.sandboxer.ociruntime.OciLauncher;
 import io.atrium.sandboxer.ociruntime.OciSpecAdjuster;
@@ -39,14 +41,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import java.util.regex.Pattern;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -68,14 +66,13 @@ import org.osgi.service.metatype.annotations.Designate;
 @Designate(ocd = GvisorConfig.class)
 public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(GvisorSandboxer.class.getName());
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
 
     private final GvisorSettings settings;
     private final GvisorEnvironment env;
     private final SandboxBuilder builder;
     private final String runscVersion;
     private final List<String> platforms;
-    private final Map<String, GvisorTasks> pods = new ConcurrentHashMap<>();
+    private final PodRegistry<GvisorTasks> pods = new PodRegistry<>();
     private final List<String> unreadable = new ArrayList<>();
 
     @Activate
@@ -101,12 +98,7 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
         Syscalls sys = new Syscalls();
         ProcessReaper reaper = new ProcessReaper(sys);
         reaper.start();
-        AtomicInteger threads = new AtomicInteger();
-        ExecutorService exits = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "atrium-gvisor-exit-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService exits = ExitHandlers.executor("atrium-gvisor-exit-");
         var json = StateStore.mapper();
         ProcessStreams streams = new ProcessStreams(new Fifos(), Clock.systemUTC());
         this.env = new GvisorEnvironment(settings, runsc,
@@ -135,16 +127,7 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
     }
 
     private void readoptAll() throws IOException {
-        for (Path file : env.store().files()) {
-            PersistedGvisorPod p;
-            try {
-                p = env.store().load(file);
-            } catch (IOException | RuntimeException e) {
-                // left untouched for a bundle that can read it; the rest of the node goes on
-                LOG.log(Level.SEVERE, "cannot re-adopt pod from " + file, e);
-                unreadable.add(file.getFileName() + ": " + e.getMessage());
-                continue;
-            }
+        for (PersistedGvisorPod p : env.store().loadAll(unreadable)) {
             GvisorPod pod = new GvisorPod(p, env.store());
             GvisorTasks tasks = new GvisorTasks(pod, env);
             pods.put(p.id(), tasks);
@@ -174,22 +157,14 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
     @Override
     public String create(SandboxSpec spec) {
         String id = spec.id();
-        if (!ID.matcher(id).matches()) {
-            throw SandboxException.invalid("sandbox id must match " + ID + ": " + id);
-        }
+        PodNames.checkId(id);
         refuseUnsupported(spec);
-        String parent = spec.cgroupParent() == null || spec.cgroupParent().isBlank() ? settings.defaultCgroupParent()
-                : GvisorSettings.trimSlashes(spec.cgroupParent());
-        String hostname = spec.hostname() != null && !spec.hostname().isBlank() ? spec.hostname()
-                : spec.name() != null && !spec.name().isBlank() ? spec.name() : id.substring(0, Math.min(12, id.length()));
-        PersistedGvisorPod base = new PersistedGvisorPod(id, spec.name(), spec.namespace(), hostname,
+        PersistedGvisorPod base = new PersistedGvisorPod(id, spec.name(), spec.namespace(), PodNames.hostname(spec),
                 Clock.systemUTC().instant(), SandboxState.CREATED, null, spec.netnsPath().toString(),
-                parent.isEmpty() ? id : parent + "/" + id, settings.podsRunDir().resolve(id).toString(), List.of());
+                PodNames.cgroup(spec, settings.defaultCgroupParent()), settings.podsRunDir().resolve(id).toString(), List.of());
         GvisorPod pod = new GvisorPod(base, env.store());
         GvisorTasks tasks = new GvisorTasks(pod, env);
-        if (pods.putIfAbsent(id, tasks) != null) {
-            throw new SandboxException(Reason.ALREADY_EXISTS, "pod " + id + " exists");
-        }
+        pods.add(id, tasks);
         boolean built = false;
         try {
             pod.persist(); // first, so that a crash half-way leaves a record shutdown can clean up from
@@ -251,7 +226,7 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
         }
         try {
             env.children().watch(pid).whenCompleteAsync((event, failure) -> {
-                if (failure != null || pods.get(pod.id()) != tasks) {
+                if (failure != null || pods.find(pod.id()) != tasks) {
                     return; // this instance closed (the next watches anew), or the pod is gone
                 }
                 pod.sandboxPid(0);
@@ -336,7 +311,7 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
 
     @Override
     public void shutdown(String sandboxId) {
-        GvisorTasks tasks = pods.get(sandboxId);
+        GvisorTasks tasks = pods.find(sandboxId);
         if (tasks == null) {
             return;
         }
@@ -375,29 +350,12 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
     /** The sandbox as the host sees it: the pod cgroup holding gVisor's kernel, gofers and (ptrace) stubs. */
     @Override
     public SandboxMetrics metrics(String sandboxId) {
-        GvisorPod pod = tasks0(sandboxId).pod();
-        try {
-            CgroupStats s = env.cgroups().controller().stats(pod.cgroup());
-            return new SandboxMetrics(Clock.systemUTC().instant(), s.cpu().usageNanos(), s.memory().usage(),
-                    s.memory().workingSet(), s.pids().current());
-        } catch (IOException e) {
-            throw new SandboxException(Reason.NOT_FOUND, "no metrics for pod " + sandboxId + ": " + e.getMessage(), e);
-        }
+        return env.cgroups().podMetrics(sandboxId, tasks0(sandboxId).pod().cgroup());
     }
 
     @Override
     public void update(String sandboxId, SandboxUpdate update) {
-        GvisorPod pod = tasks0(sandboxId).pod();
-        if (update.resources() == null) {
-            return;
-        }
-        try {
-            env.cgroups().controller().apply(pod.cgroup(),
-                    io.atrium.sandboxer.ociruntime.ResourcesJson.toCgroup(update.resources()));
-        } catch (IOException e) {
-            throw new SandboxException(Reason.INVALID_ARGUMENT, "cannot apply resources to pod " + sandboxId + ": "
-                    + e.getMessage(), e);
-        }
+        env.cgroups().updatePod(sandboxId, tasks0(sandboxId).pod().cgroup(), update);
     }
 
     @Override
@@ -407,15 +365,7 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
 
     @Override
     public List<SandboxStatus> list() {
-        List<SandboxStatus> all = new ArrayList<>();
-        for (String id : pods.keySet()) {
-            try {
-                all.add(status(id, false));
-            } catch (SandboxException e) {
-                // shut down meanwhile
-            }
-        }
-        return all;
+        return pods.statuses(id -> status(id, false));
     }
 
     @Override
@@ -442,7 +392,7 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
     @Deactivate
     @Override
     public void close() {
-        pods.values().forEach(GvisorTasks::detach);
+        pods.all().forEach(GvisorTasks::detach);
         pods.clear();
         try {
             env.reaper().close();
@@ -452,21 +402,10 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
         } catch (IOException e) {
             LOG.log(Level.WARNING, "closing the process reaper", e);
         }
-        env.exits().shutdown();
-        try {
-            if (!env.exits().awaitTermination(10, TimeUnit.SECONDS)) {
-                LOG.warning("exit handlers still running 10s after close");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ExitHandlers.shutdown(env.exits());
     }
 
     private GvisorTasks tasks0(String sandboxId) {
-        GvisorTasks t = sandboxId == null ? null : pods.get(sandboxId);
-        if (t == null) {
-            throw SandboxException.notFound("sandbox", sandboxId);
-        }
-        return t;
+        return pods.get(sandboxId);
     }
 }

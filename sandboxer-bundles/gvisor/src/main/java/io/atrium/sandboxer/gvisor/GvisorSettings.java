@@ -1,6 +1,7 @@
 package io.atrium.sandboxer.gvisor;
 
 import io.atrium.sandbox.api.NodePaths;
+import io.atrium.sandboxer.ociruntime.PodNames;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -33,7 +34,7 @@ public record GvisorSettings(Path state, Path run, Path runscBinary, String plat
         run = run.toAbsolutePath().normalize();
         platform = platform == null || platform.isBlank() ? DEFAULT_PLATFORM : platform.strip();
         flags = flags == null ? List.of() : List.copyOf(flags);
-        defaultCgroupParent = trimSlashes(defaultCgroupParent == null ? "atrium" : defaultCgroupParent);
+        defaultCgroupParent = PodNames.trimSlashes(defaultCgroupParent == null ? "atrium" : defaultCgroupParent);
         runscTimeout = runscTimeout == null ? Duration.ofSeconds(60) : runscTimeout;
     }
 
@@ -70,16 +71,5 @@ public record GvisorSettings(Path state, Path run, Path runscBinary, String plat
     /** The read-only root filesystem every pod's sandbox root process runs from. */
     Path pauseRootfs() {
         return run.resolve("pause-rootfs");
-    }
-
-    static String trimSlashes(String cgroup) {
-        String s = cgroup.strip();
-        while (s.startsWith("/")) {
-            s = s.substring(1);
-        }
-        while (s.endsWith("/")) {
-            s = s.substring(0, s.length() - 1);
-        }
-        return s;
     }
 }

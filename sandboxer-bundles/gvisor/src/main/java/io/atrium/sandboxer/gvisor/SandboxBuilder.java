@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.atrium.sandbox.api.Resources;
 import io.atrium.sandbox.api.SandboxSpec;
-import io.atrium.sandbox.api.SandboxSpec.DnsConfig;
+import io.atrium.sandboxer.ociruntime.PodFiles;
 import io.atrium.sandboxer.ociruntime.ResourcesJson;
 import io.atrium.sandboxer.ociruntime.Trees;
 import java.io.IOException;
@@ -19,15 +19,6 @@ import java.util.Map;
  * tears it all down again.
  */
 final class SandboxBuilder {
-    private static final String DEFAULT_HOSTS = """
-            127.0.0.1\tlocalhost
-            ::1\tlocalhost ip6-localhost ip6-loopback
-            fe00::0\tip6-localnet
-            ff00::0\tip6-mcastprefix
-            ff02::1\tip6-allnodes
-            ff02::2\tip6-allrouters
-            """;
-
     private final GvisorEnvironment env;
 
     SandboxBuilder(GvisorEnvironment env) {
@@ -37,9 +28,7 @@ final class SandboxBuilder {
     /** Writes the pod's files and bundle and runs {@code runsc create}; the caller tears down on failure. */
     void create(GvisorPod pod, SandboxSpec spec) throws IOException {
         Files.createDirectories(pod.runDir());
-        Files.writeString(pod.hostsFile(), DEFAULT_HOSTS, StandardCharsets.UTF_8);
-        Files.writeString(pod.resolvConf(), resolvConf(spec.dns()), StandardCharsets.UTF_8);
-        Files.writeString(pod.hostnameFile(), pod.base().hostname() + "\n", StandardCharsets.UTF_8);
+        PodFiles.write(pod, false, spec.dns(), pod.base().hostname());
         Path bundle = Files.createDirectories(pod.sandboxBundle());
         Files.writeString(bundle.resolve("config.json"), rootSpec(pod, spec.resources(), spec.sysctls()).toString(),
                 StandardCharsets.UTF_8);
@@ -105,25 +94,5 @@ final class SandboxBuilder {
         env.cgroups().removeEverywhere(pod.cgroup());
         env.rootfs().unmount(pod.runDir()); // any container rootfs a crash left mounted
         Trees.deleteTree(pod.runDir());
-    }
-
-    /** resolv.conf from the pod's DNS config, or the node's own when the pod gives none. */
-    static String resolvConf(DnsConfig dns) {
-        if (dns == null || dns.servers().isEmpty() && dns.searches().isEmpty() && dns.options().isEmpty()) {
-            try {
-                return Files.readString(Path.of("/etc/resolv.conf"), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return "";
-            }
-        }
-        StringBuilder sb = new StringBuilder();
-        if (!dns.searches().isEmpty()) {
-            sb.append("search ").append(String.join(" ", dns.searches())).append('\n');
-        }
-        dns.servers().forEach(s -> sb.append("nameserver ").append(s).append('\n'));
-        if (!dns.options().isEmpty()) {
-            sb.append("options ").append(String.join(" ", dns.options())).append('\n');
-        }
-        return sb.toString();
     }
 }

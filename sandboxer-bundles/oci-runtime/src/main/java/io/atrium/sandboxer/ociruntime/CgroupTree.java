@@ -1,6 +1,11 @@
 package io.atrium.sandboxer.ociruntime;
 
 import io.atrium.bindings.cgroup.CgroupController;
+import io.atrium.bindings.cgroup.CgroupStats;
+import io.atrium.sandbox.api.SandboxException;
+import io.atrium.sandbox.api.SandboxException.Reason;
+import io.atrium.sandbox.api.SandboxMetrics;
+import io.atrium.sandbox.api.SandboxUpdate;
 import io.atrium.bindings.libc.MountInfo;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -8,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,6 +31,30 @@ public final class CgroupTree {
 
     public CgroupController controller() {
         return controller;
+    }
+
+    /** A pod's usage as its pod cgroup counts it; NOT_FOUND when the cgroup cannot be read. */
+    public SandboxMetrics podMetrics(String sandboxId, String cgroup) {
+        try {
+            CgroupStats s = controller.stats(cgroup);
+            return new SandboxMetrics(Instant.now(), s.cpu().usageNanos(), s.memory().usage(),
+                    s.memory().workingSet(), s.pids().current());
+        } catch (IOException e) {
+            throw new SandboxException(Reason.NOT_FOUND, "no metrics for pod " + sandboxId + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Applies a pod update's resources to its pod cgroup; INVALID_ARGUMENT when the kernel refuses them. */
+    public void updatePod(String sandboxId, String cgroup, SandboxUpdate update) {
+        if (update.resources() == null) {
+            return;
+        }
+        try {
+            controller.apply(cgroup, ResourcesJson.toCgroup(update.resources()));
+        } catch (IOException e) {
+            throw new SandboxException(Reason.INVALID_ARGUMENT, "cannot apply resources to pod " + sandboxId + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     /** Removes {@code cgroup} and everything below it in every hierarchy; waits for processes to leave. */

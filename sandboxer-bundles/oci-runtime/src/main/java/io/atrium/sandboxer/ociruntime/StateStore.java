@@ -25,6 +25,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Per-pod state files: {@code <dir>/<pod id>.json}, each {@code {"formatVersion":N,"pod":{...}}}, written
@@ -124,6 +126,23 @@ public final class StateStore<T> {
             files.forEach(out::add);
         }
         return out;
+    }
+
+    /**
+     * Every pod file that can be read. One that cannot is left untouched for a bundle that can read it,
+     * logged, and named in {@code unreadable}; the rest of the node goes on.
+     */
+    public List<T> loadAll(List<String> unreadable) throws IOException {
+        List<T> pods = new ArrayList<>();
+        for (Path file : files()) {
+            try {
+                pods.add(load(file));
+            } catch (IOException | RuntimeException e) {
+                Logger.getLogger(StateStore.class.getName()).log(Level.SEVERE, "cannot re-adopt pod from " + file, e);
+                unreadable.add(file.getFileName() + ": " + e.getMessage());
+            }
+        }
+        return pods;
     }
 
     public T load(Path f) throws IOException {

@@ -4,13 +4,11 @@ import io.atrium.bindings.ns.NamespaceType;
 import io.atrium.bindings.ns.PinnedNamespaces;
 import io.atrium.sandbox.api.Resources;
 import io.atrium.sandbox.api.SandboxSpec;
-import io.atrium.sandbox.api.SandboxSpec.DnsConfig;
+import io.atrium.sandboxer.ociruntime.PodFiles;
 import io.atrium.sandboxer.ociruntime.ResourcesJson;
 import io.atrium.sandboxer.ociruntime.Trees;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
@@ -21,15 +19,6 @@ import java.util.Set;
  * engine's; the pod only joins it.
  */
 final class PodBuilder {
-    private static final String DEFAULT_HOSTS = """
-            127.0.0.1\tlocalhost
-            ::1\tlocalhost ip6-localhost ip6-loopback
-            fe00::0\tip6-localnet
-            ff00::0\tip6-mcastprefix
-            ff02::1\tip6-allnodes
-            ff02::2\tip6-allrouters
-            """;
-
     private final RuncEnvironment env;
 
     PodBuilder(RuncEnvironment env) {
@@ -40,7 +29,7 @@ final class PodBuilder {
     void build(RuncPod pod, SandboxSpec spec) throws IOException {
         PersistedPod b = pod.base();
         Files.createDirectories(pod.runDir());
-        writeFiles(pod, spec);
+        PodFiles.write(pod, b.hostNetwork(), spec.dns(), b.hostname());
         if (!b.hostIpc()) {
             Files.createDirectories(pod.shm());
             env.mounts().tmpfs(pod.shm(), "mode=1777,size=" + env.settings().shmSizeBytes());
@@ -95,38 +84,6 @@ final class PodBuilder {
         }
         if (first != null) {
             throw first;
-        }
-    }
-
-    private void writeFiles(RuncPod pod, SandboxSpec spec) throws IOException {
-        PersistedPod b = pod.base();
-        String hosts = b.hostNetwork() ? readOr(Path.of("/etc/hosts"), DEFAULT_HOSTS) : DEFAULT_HOSTS;
-        Files.writeString(pod.hostsFile(), hosts, StandardCharsets.UTF_8);
-        Files.writeString(pod.resolvConf(), resolvConf(spec.dns()), StandardCharsets.UTF_8);
-        Files.writeString(pod.hostnameFile(), b.hostname() + "\n", StandardCharsets.UTF_8);
-    }
-
-    /** resolv.conf from the pod's DNS config, or the node's own when the pod gives none. */
-    static String resolvConf(DnsConfig dns) {
-        if (dns == null || dns.servers().isEmpty() && dns.searches().isEmpty() && dns.options().isEmpty()) {
-            return readOr(Path.of("/etc/resolv.conf"), "");
-        }
-        StringBuilder sb = new StringBuilder();
-        if (!dns.searches().isEmpty()) {
-            sb.append("search ").append(String.join(" ", dns.searches())).append('\n');
-        }
-        dns.servers().forEach(s -> sb.append("nameserver ").append(s).append('\n'));
-        if (!dns.options().isEmpty()) {
-            sb.append("options ").append(String.join(" ", dns.options())).append('\n');
-        }
-        return sb.toString();
-    }
-
-    private static String readOr(Path p, String fallback) {
-        try {
-            return Files.readString(p, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return fallback;
         }
     }
 

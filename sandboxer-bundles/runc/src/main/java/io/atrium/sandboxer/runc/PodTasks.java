@@ -5,7 +5,6 @@ import io.atrium.bindings.libc.Signals;
 import io.atrium.bindings.process.ExitEvent;
 import io.atrium.sandbox.api.ContainerStats;
 import io.atrium.sandbox.api.CreateTask;
-import io.atrium.sandbox.api.ExitStatus;
 import io.atrium.sandbox.api.ProcessInfo;
 import io.atrium.sandbox.api.Resources;
 import io.atrium.sandbox.api.SandboxException;

@@ -1,6 +1,5 @@
 package io.atrium.sandboxer.runc;
 
-import io.atrium.bindings.cgroup.CgroupStats;
 import io.atrium.bindings.cgroup.Cgroups;
 import io.atrium.bindings.libc.Mounts;
 import io.atrium.bindings.libc.Syscalls;
@@ -23,11 +22,13 @@ import io.atrium.sandbox.api.SandboxerInfo;
 import io.atrium.sandbox.api.TaskEndpoint;
 import io.atrium.sandbox.api.TaskStatus;
 import io.atrium.sandboxer.ociruntime.CgroupTree;
+import io.atrium.sandboxer.ociruntime.ExitHandlers;
+import io.atrium.sandboxer.ociruntime.PodNames;
+import io.atrium.sandboxer.ociruntime.PodRegistry;
 import io.atrium.sandboxer.ociruntime.Fifos;
 import io.atrium.sandboxer.ociruntime.OciRuntime;
 import io.atrium.sandboxer.ociruntime.OciSpecAdjuster;
 import io.atrium.sandboxer.ociruntime.ProcessStreams;
-import io.atrium.sandboxer.ociruntime.ResourcesJson;
 import io.atrium.sandboxer.ociruntime.RootfsMounts;
 import io.atrium.sandboxer.ociruntime.OciLauncher;
 import io.atrium.sandboxer.ociruntime.StateStore;
@@ -41,13 +42,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import java.util.regex.Pattern;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -68,13 +65,12 @@ import org.osgi.service.metatype.annotations.Designate;
 @Designate(ocd = RuncConfig.class)
 public final class RuncSandboxer implements Sandboxer, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RuncSandboxer.class.getName());
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
 
     private final RuncSettings settings;
     private final RuncEnvironment env;
     private final PodBuilder builder;
     private final String runcVersion;
-    private final Map<String, PodTasks> pods = new ConcurrentHashMap<>();
+    private final PodRegistry<PodTasks> pods = new PodRegistry<>();
     private final List<String> unreadable = new ArrayList<>();
 
     @Activate
@@ -95,12 +91,7 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
         Files.createDirectories(settings.state());
         ProcessReaper reaper = new ProcessReaper(sys);
         reaper.start();
-        AtomicInteger threads = new AtomicInteger();
-        ExecutorService exits = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "atrium-runc-exit-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService exits = ExitHandlers.executor("atrium-runc-exit-");
         var json = StateStore.mapper();
         ProcessStreams streams = new ProcessStreams(new Fifos(), Clock.systemUTC());
         this.env = new RuncEnvironment(settings, runc, mounts,
@@ -116,16 +107,7 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
     }
 
     private void readoptAll() throws IOException {
-        for (Path file : env.store().files()) {
-            PersistedPod p;
-            try {
-                p = env.store().load(file);
-            } catch (IOException | RuntimeException e) {
-                // left untouched for a bundle that can read it; the rest of the node goes on
-                LOG.log(Level.SEVERE, "cannot re-adopt pod from " + file, e);
-                unreadable.add(file.getFileName() + ": " + e.getMessage());
-                continue;
-            }
+        for (PersistedPod p : env.store().loadAll(unreadable)) {
             RuncPod pod = new RuncPod(p, env.store());
             pod.pins(builder.recoverPins(pod).orElse(null));
             PodTasks tasks = new PodTasks(pod, env);
@@ -144,27 +126,19 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
     @Override
     public String create(SandboxSpec spec) {
         String id = spec.id();
-        if (!ID.matcher(id).matches()) {
-            throw SandboxException.invalid("sandbox id must match " + ID + ": " + id);
-        }
+        PodNames.checkId(id);
         boolean hostNetwork = spec.netnsPath() == null || spec.namespaces().hostNetwork();
         if (!hostNetwork && !Files.exists(spec.netnsPath())) {
             throw SandboxException.invalid("pod " + id + ": network namespace " + spec.netnsPath() + " does not exist");
         }
-        String parent = spec.cgroupParent() == null || spec.cgroupParent().isBlank() ? settings.defaultCgroupParent()
-                : RuncSettings.trimSlashes(spec.cgroupParent());
-        String hostname = hostNetwork ? nodeHostname()
-                : spec.hostname() != null && !spec.hostname().isBlank() ? spec.hostname()
-                : spec.name() != null && !spec.name().isBlank() ? spec.name() : id.substring(0, Math.min(12, id.length()));
+        String hostname = hostNetwork ? nodeHostname() : PodNames.hostname(spec);
         PersistedPod base = new PersistedPod(id, spec.name(), spec.namespace(), hostname, Clock.systemUTC().instant(),
                 SandboxState.CREATED, null, hostNetwork ? null : spec.netnsPath().toString(), hostNetwork,
-                spec.namespaces().hostIpc(), parent.isEmpty() ? id : parent + "/" + id, true,
+                spec.namespaces().hostIpc(), PodNames.cgroup(spec, settings.defaultCgroupParent()), true,
                 settings.podsRunDir().resolve(id).toString(), spec.sysctls(), List.of());
         RuncPod pod = new RuncPod(base, env.store());
         PodTasks tasks = new PodTasks(pod, env);
-        if (pods.putIfAbsent(id, tasks) != null) {
-            throw new SandboxException(Reason.ALREADY_EXISTS, "pod " + id + " exists");
-        }
+        pods.add(id, tasks);
         boolean built = false;
         try {
             pod.persist(); // first, so that a crash half-way leaves a record shutdown can clean up from
@@ -237,7 +211,7 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
 
     @Override
     public void shutdown(String sandboxId) {
-        PodTasks tasks = pods.get(sandboxId);
+        PodTasks tasks = pods.find(sandboxId);
         if (tasks == null) {
             return;
         }
@@ -259,28 +233,12 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
 
     @Override
     public SandboxMetrics metrics(String sandboxId) {
-        RuncPod pod = tasks0(sandboxId).pod();
-        try {
-            CgroupStats s = env.cgroups().controller().stats(pod.cgroup());
-            return new SandboxMetrics(Clock.systemUTC().instant(), s.cpu().usageNanos(), s.memory().usage(),
-                    s.memory().workingSet(), s.pids().current());
-        } catch (IOException e) {
-            throw new SandboxException(Reason.NOT_FOUND, "no metrics for pod " + sandboxId + ": " + e.getMessage(), e);
-        }
+        return env.cgroups().podMetrics(sandboxId, tasks0(sandboxId).pod().cgroup());
     }
 
     @Override
     public void update(String sandboxId, SandboxUpdate update) {
-        RuncPod pod = tasks0(sandboxId).pod();
-        if (update.resources() == null) {
-            return;
-        }
-        try {
-            env.cgroups().controller().apply(pod.cgroup(), ResourcesJson.toCgroup(update.resources()));
-        } catch (IOException e) {
-            throw new SandboxException(Reason.INVALID_ARGUMENT, "cannot apply resources to pod " + sandboxId + ": "
-                    + e.getMessage(), e);
-        }
+        env.cgroups().updatePod(sandboxId, tasks0(sandboxId).pod().cgroup(), update);
     }
 
     @Override
@@ -290,15 +248,7 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
 
     @Override
     public List<SandboxStatus> list() {
-        List<SandboxStatus> all = new ArrayList<>();
-        for (String id : pods.keySet()) {
-            try {
-                all.add(status(id, false));
-            } catch (SandboxException e) {
-                // shut down meanwhile
-            }
-        }
-        return all;
+        return pods.statuses(id -> status(id, false));
     }
 
     @Override
@@ -321,29 +271,17 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
     @Deactivate
     @Override
     public void close() {
-        pods.values().forEach(PodTasks::detach);
+        pods.all().forEach(PodTasks::detach);
         try {
             env.reaper().close();
         } catch (IOException e) {
             LOG.log(Level.WARNING, "closing the process reaper", e);
         }
-        env.exits().shutdown();
-        try {
-            // an exit still being recorded must not write the pod file after the next instance read it
-            if (!env.exits().awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
-                LOG.warning("exit handlers still running 10s after close");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ExitHandlers.shutdown(env.exits());
     }
 
     private PodTasks tasks0(String sandboxId) {
-        PodTasks t = sandboxId == null ? null : pods.get(sandboxId);
-        if (t == null) {
-            throw SandboxException.notFound("sandbox", sandboxId);
-        }
-        return t;
+        return pods.get(sandboxId);
     }
 
     private static String nodeHostname() {

@@ -1,6 +1,7 @@
 package io.atrium.sandboxer.runc;
 
 import io.atrium.sandbox.api.NodePaths;
+import io.atrium.sandboxer.ociruntime.PodNames;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -24,7 +25,7 @@ public record RuncSettings(Path state, Path run, Path runcBinary, String default
         Objects.requireNonNull(runcBinary, "runcBinary");
         state = state.toAbsolutePath().normalize();
         run = run.toAbsolutePath().normalize();
-        defaultCgroupParent = trimSlashes(defaultCgroupParent == null ? "atrium" : defaultCgroupParent);
+        defaultCgroupParent = PodNames.trimSlashes(defaultCgroupParent == null ? "atrium" : defaultCgroupParent);
     }
 
     /** Settings for a node with the given paths and defaults everywhere else. */
@@ -54,16 +55,5 @@ public record RuncSettings(Path state, Path run, Path runcBinary, String default
 
     Path namespacePins() {
         return run.resolve("ns");
-    }
-
-    static String trimSlashes(String cgroup) {
-        String s = cgroup.strip();
-        while (s.startsWith("/")) {
-            s = s.substring(1);
-        }
-        while (s.endsWith("/")) {
-            s = s.substring(0, s.length() - 1);
-        }
-        return s;
     }
 }
