@@ -8,7 +8,7 @@ import io.atrium.sandbox.api.SandboxException.Reason;
 import io.atrium.sandbox.api.TaskStatus;
 import io.atrium.sandboxer.gvisor.PersistedGvisorPod.PersistedContainer;
 import io.atrium.sandboxer.gvisor.PersistedGvisorPod.PersistedExec;
-import io.atrium.sandboxer.ociruntime.CriLogWriter;
+import io.atrium.sandboxer.ociruntime.ContainerSteps;
 import io.atrium.sandboxer.ociruntime.OciLauncher;
 import io.atrium.sandboxer.ociruntime.OciRuntime.ContainerState;
 import io.atrium.sandboxer.ociruntime.OciSpecAdjuster;
@@ -18,19 +18,14 @@ import io.atrium.sandbox.api.Stdio;
 import java.nio.charset.StandardCharsets;
 import io.atrium.sandboxer.ociruntime.ProcessStreams;
 import io.atrium.sandboxer.ociruntime.Trees;
-import io.atrium.bindings.process.ProcStat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import java.util.regex.Pattern;
 
 /**
  * Adds a container (or exec) to a pod's sandbox with runsc and takes it out again, leaving nothing behind on
@@ -38,7 +33,6 @@ import java.util.regex.Pattern;
  */
 final class ContainerRunner {
     private static final Logger LOG = Logger.getLogger(ContainerRunner.class.getName());
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
 
     /** How exits reach the task service. */
     interface Watcher {
@@ -61,53 +55,23 @@ final class ContainerRunner {
 
     GvisorContainer create(CreateTask req) {
         String id = req.containerId();
-        if (!ID.matcher(id).matches()) {
-            throw SandboxException.invalid("container id must match " + ID + ": " + id);
-        }
-        if (id.equals(pod.id())) {
+        if (pod.id().equals(id)) {
             throw SandboxException.invalid("container id " + id + " is the pod's own sandbox id");
         }
-        ProcessStreams.check(req.stdio(), "container " + id);
-        if (req.stdio().terminal()) {
+        if (req.stdio() != null && req.stdio().terminal()) {
             throw new SandboxException(Reason.UNIMPLEMENTED, "container " + id + ": terminals (tty: true) for containers "
                     + "are not supported by the gvisor sandboxer yet (runsc gives an added container the terminal of "
                     + "'runsc start')");
         }
-        Path bundle = pod.containersDir().resolve(id);
-        ObjectNode spec = env.specs().parse(req.ociSpecJson(), "container " + id);
-        Path rootfs = req.rootfs().isEmpty() ? null : bundle.resolve("rootfs");
-        env.specs().adjustContainer(spec, id, podView(), rootfs); // refusals come from GvisorSpecHook
+        Path bundle = pod.containersDir().resolve(id == null ? "" : id);
+        // refusals come from GvisorSpecHook
+        ObjectNode spec = ContainerSteps.containerSpec(env.specs(), req, podView(), bundle);
         GvisorSpecHook.joinSandbox(spec, pod.id());
         GvisorContainer c = new GvisorContainer(id, bundle, ProcessStreams.logPath(req.stdio()), env.clock().instant());
-        if (pod.containers().putIfAbsent(id, c) != null) {
-            throw new SandboxException(Reason.ALREADY_EXISTS, "container " + id + " exists in pod " + pod.id());
-        }
-        boolean created = false;
-        try {
-            Files.createDirectories(bundle);
-            pod.persist(); // recorded before anything is mounted or run, so a crash leaves it findable for cleanup
-            if (rootfs != null) {
-                c.rootfsMounted(true);
-                env.rootfs().mount(id, req.rootfs(), rootfs);
-            }
-            launch(c, spec, req.stdio());
-            c.created(pod.sandboxPid()); // its processes are gVisor's; the host sees only the sandbox
-            pod.persist();
-            created = true;
-            return c;
-        } catch (IOException e) {
-            throw new SandboxException(Reason.INTERNAL, "cannot create container " + id + ": " + e.getMessage(), e);
-        } finally {
-            if (!created) {
-                try {
-                    destroy(c);
-                } catch (RuntimeException cleanup) {
-                    LOG.log(Level.WARNING, "cleanup after failed create of " + id + " was incomplete", cleanup);
-                }
-                pod.containers().remove(id, c);
-                pod.persist();
-            }
-        }
+        return ContainerSteps.create(pod, c, req, env.rootfs(), created -> {
+            launch(created, spec, req.stdio());
+            created.created(pod.sandboxPid()); // its processes are gVisor's; the host sees only the sandbox
+        }, this::destroy);
     }
 
     /**
@@ -150,32 +114,13 @@ final class ContainerRunner {
     }
 
     long startExec(GvisorContainer c, GvisorExec e) {
-        synchronized (e) {
-            if (e.status() != TaskStatus.CREATED || e.pid() != 0) {
-                throw new SandboxException(Reason.FAILED_PRECONDITION, "exec " + e.execId() + " was started already");
-            }
-            e.created(-1); // claims the start; the real pid follows
-        }
-        boolean started = false;
-        try {
-            Path internalPid = e.dir().resolve("sandbox.pid");
-            int pid = env.launcher().exec(e, e.dir(), e.processJson(), e.stdio(), threadName(c.containerId(), e.execId()),
+        return ContainerSteps.startExec(pod, c, e, x -> {
+            Path internalPid = x.dir().resolve("sandbox.pid");
+            int pid = env.launcher().exec(x, x.dir(), x.processJson(), x.stdio(), threadName(c.containerId(), x.execId()),
                     List.of("--internal-pid-file", internalPid.toString()));
-            e.sandboxPid(readPidQuietly(internalPid));
-            e.created(pid);
-            e.started();
-            watcher.watchExec(e, pid);
-            pod.persist();
-            started = true;
+            x.sandboxPid(readPidQuietly(internalPid));
             return pid;
-        } finally {
-            if (!started) {
-                e.detachStreams();
-                e.closeLog();
-                c.execs().remove(e.execId(), e);
-                Trees.deleteTree(e.dir());
-            }
-        }
+        }, watcher::watchExec, x -> { });
     }
 
     /** Removes the container from the sandbox (runsc state, gofer), its rootfs mounts and its bundle. Idempotent. */
@@ -185,13 +130,7 @@ final class ContainerRunner {
         env.children().collect(); // a gofer the reaper does not watch yet would be waited for by runsc delete
         env.runsc().cli().deleteForce(c.containerId()); // kills its processes in the sandbox if they still run
         if (c.status() == TaskStatus.RUNNING || c.status() == TaskStatus.PAUSED) {
-            try {
-                c.exitFuture().get(10, TimeUnit.SECONDS);
-            } catch (TimeoutException | ExecutionException e) {
-                LOG.warning("container " + c.containerId() + " did not report its exit within 10s of runsc delete");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            ContainerSteps.awaitExitAfterDelete(c, "runsc");
         }
         c.stopWaiter();
         c.detachStreams();
@@ -230,24 +169,16 @@ final class ContainerRunner {
             return;
         }
         String status = st.get().status();
-        c.restore(switch (status) {
-            case "created" -> TaskStatus.CREATED;
-            case "paused", "pausing" -> TaskStatus.PAUSED;
-            default -> TaskStatus.RUNNING; // "stopped" too: runsc wait still knows its exit status
-        }, pod.sandboxPid(), null);
-        try {
-            c.log(c.logPath() == null ? null : new CriLogWriter(c.logPath(), env.clock()));
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "cannot reopen log " + c.logPath() + " of " + pc.id(), e);
-        }
+        // "stopped" counts as running: runsc wait still knows its exit status
+        c.restore(ContainerSteps.liveStatus(status), pod.sandboxPid(), null);
+        ContainerSteps.reopenLog(c, env.clock());
         env.launcher().streams().reconnect(c, c.bundle(), c.log(), null, false, null, false, threadName(pc.id(), ""));
         if (!status.equals("created")) {
             watcher.waitFor(c);
         }
         for (PersistedExec pe : pc.execs()) {
             // only the pids are left of an exec; watching its waiter reaps it instead of leaving a zombie
-            Optional<ProcStat> ep = procStat(pe.waiterPid());
-            if (ep.isPresent() && ep.get().ppid() == ProcessHandle.current().pid()) {
+            if (ContainerSteps.ourChild(pe.waiterPid())) {
                 GvisorExec e = new GvisorExec(pc.id(), pe.execId(), "{}", io.atrium.sandbox.api.Stdio.NONE,
                         c.bundle().resolve("execs").resolve(pe.execId()));
                 e.restore(TaskStatus.RUNNING, pe.waiterPid(), null);
@@ -267,17 +198,6 @@ final class ContainerRunner {
         return new PodView(null, null, null, null, pod.hostsFile(), pod.resolvConf(), pod.hostnameFile(), null, Map.of());
     }
 
-    private static Optional<ProcStat> procStat(int pid) {
-        if (pid <= 0) {
-            return Optional.empty();
-        }
-        try {
-            return ProcStat.read(pid);
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
     private static int readPidQuietly(Path file) {
         try {
             return OciLauncher.readPid(file, "exec");
@@ -287,7 +207,6 @@ final class ContainerRunner {
     }
 
     static String threadName(String containerId, String execId) {
-        String shortId = containerId.length() > 12 ? containerId.substring(0, 12) : containerId;
-        return "atrium-gvisor-" + shortId + (execId.isEmpty() ? "" : "-" + execId);
+        return ContainerSteps.threadName("gvisor", containerId, execId);
     }
 }

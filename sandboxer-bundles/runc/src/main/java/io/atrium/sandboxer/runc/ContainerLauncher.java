@@ -9,9 +9,8 @@ import io.atrium.sandbox.api.CreateTask;
 import io.atrium.sandbox.api.ExitStatus;
 import io.atrium.sandbox.api.SandboxException;
 import io.atrium.sandbox.api.SandboxException.Reason;
-import io.atrium.sandbox.api.Stdio.Endpoint;
 import io.atrium.sandbox.api.TaskStatus;
-import io.atrium.sandboxer.ociruntime.CriLogWriter;
+import io.atrium.sandboxer.ociruntime.ContainerSteps;
 import io.atrium.sandboxer.ociruntime.OciExec;
 import io.atrium.sandboxer.ociruntime.OciLauncher;
 import io.atrium.sandboxer.ociruntime.OciProcess;
@@ -27,12 +26,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import java.util.regex.Pattern;
 
 /**
  * Brings a container (or exec) into being with runc and takes it apart again, leaving nothing behind
@@ -40,7 +35,6 @@ import java.util.regex.Pattern;
  */
 final class ContainerLauncher {
     private static final Logger LOG = Logger.getLogger(ContainerLauncher.class.getName());
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
 
     /** How a launched process is handed to the exit watcher. */
     @FunctionalInterface
@@ -60,74 +54,21 @@ final class ContainerLauncher {
 
     RuncContainer create(CreateTask req) {
         String id = req.containerId();
-        if (!ID.matcher(id).matches()) {
-            throw SandboxException.invalid("container id must match " + ID + ": " + id);
-        }
-        ProcessStreams.check(req.stdio(), "container " + id);
-        Path bundle = pod.runDir().resolve("containers").resolve(id);
-        ObjectNode spec = env.specs().parse(req.ociSpecJson(), "container " + id);
-        Path rootfs = req.rootfs().isEmpty() ? null : bundle.resolve("rootfs");
-        env.specs().adjustContainer(spec, id, podView(), rootfs);
-        Path logPath = req.stdio().stdout() instanceof Endpoint.CriLog l ? l.path()
-                : req.stdio().stderr() instanceof Endpoint.CriLog l2 ? l2.path() : null;
-        RuncContainer c = new RuncContainer(id, bundle, logPath, env.clock().instant());
-        if (pod.containers().putIfAbsent(id, c) != null) {
-            throw new SandboxException(Reason.ALREADY_EXISTS, "container " + id + " exists in pod " + pod.id());
-        }
-        boolean created = false;
-        try {
-            Files.createDirectories(bundle);
-            pod.persist(); // recorded before anything is mounted or run, so a crash leaves it findable for cleanup
-            if (rootfs != null) {
-                c.rootfsMounted(true);
-                env.rootfs().mount(id, req.rootfs(), rootfs);
-            }
-            int pid = env.launcher().create(c, bundle, spec, req.stdio(), threadName(id, ""));
-            c.created(pid);
-            watcher.watch(c, pid, true);
-            pod.persist();
-            created = true;
-            return c;
-        } catch (IOException e) {
-            throw new SandboxException(Reason.INTERNAL, "cannot create container " + id + ": " + e.getMessage(), e);
-        } finally {
-            if (!created) {
-                try {
-                    destroy(c);
-                } catch (RuntimeException cleanup) {
-                    LOG.log(Level.WARNING, "cleanup after failed create of " + id + " was incomplete", cleanup);
-                }
-                pod.containers().remove(id, c);
-                pod.persist();
-            }
-        }
+        Path bundle = pod.runDir().resolve("containers").resolve(id == null ? "" : id);
+        ObjectNode spec = ContainerSteps.containerSpec(env.specs(), req, podView(), bundle);
+        RuncContainer c = new RuncContainer(id, bundle, ProcessStreams.logPath(req.stdio()), env.clock().instant());
+        return ContainerSteps.create(pod, c, req, env.rootfs(), created -> {
+            int pid = env.launcher().create(created, bundle, spec, req.stdio(), threadName(id, ""));
+            created.created(pid);
+            watcher.watch(created, pid, true);
+        }, this::destroy);
     }
 
     long startExec(RuncContainer c, OciExec e) {
-        synchronized (e) {
-            if (e.status() != TaskStatus.CREATED || e.pid() != 0) {
-                throw new SandboxException(Reason.FAILED_PRECONDITION, "exec " + e.execId() + " was started already");
-            }
-            e.created(-1); // claims the start; the real pid follows
-        }
-        boolean started = false;
-        try {
-            int pid = env.launcher().exec(e, e.dir(), e.processJson(), e.stdio(), threadName(c.containerId(), e.execId()));
-            e.created(pid);
-            e.started();
-            watcher.watch(e, pid, true);
-            pod.persist();
-            started = true;
-            return pid;
-        } finally {
-            if (!started) {
-                e.detachStreams();
-                e.closeLog();
-                killOrphan(e.dir().resolve("exec.pid"), e.execId());
-                c.execs().remove(e.execId(), e);
-                Trees.deleteTree(e.dir());
-            }
-        }
+        return ContainerSteps.startExec(pod, c, e,
+                x -> env.launcher().exec(x, x.dir(), x.processJson(), x.stdio(), threadName(c.containerId(), x.execId())),
+                (x, pid) -> watcher.watch(x, pid, true),
+                x -> killOrphan(x.dir().resolve("exec.pid"), x.execId()));
     }
 
     /** Removes the container's runc state, processes, rootfs mounts, cgroup and bundle. Idempotent. */
@@ -137,13 +78,7 @@ final class ContainerLauncher {
         c.detachStreams();
         env.runc().deleteForce(c.containerId()); // kills the init if it still runs
         if (c.pid() > 0) {
-            try {
-                c.exitFuture().get(10, TimeUnit.SECONDS);
-            } catch (TimeoutException | ExecutionException e) {
-                LOG.warning("container " + c.containerId() + " did not report its exit within 10s of runc delete");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            ContainerSteps.awaitExitAfterDelete(c, "runc");
         }
         c.closeLog();
         try {
@@ -175,8 +110,8 @@ final class ContainerLauncher {
             LOG.log(Level.WARNING, "runc state of " + pc.id() + " failed", e);
         }
         int pid = runc.map(ContainerState::pid).filter(p -> p > 0).orElse(pc.pid());
-        Optional<ProcStat> proc = procStat(pid);
-        boolean ourChild = proc.map(p -> p.ppid() == ProcessHandle.current().pid()).orElse(false);
+        Optional<ProcStat> proc = ContainerSteps.procStat(pid);
+        boolean ourChild = ContainerSteps.ourChild(pid);
         boolean alive = runc.isPresent() && proc.isPresent()
                 && (!runc.get().status().equals("stopped") || ourChild); // our zombie still has its exit code
         if (!alive) {
@@ -184,16 +119,8 @@ final class ContainerLauncher {
                     "exited while no node was watching"));
             return;
         }
-        c.restore(switch (runc.get().status()) {
-            case "created" -> TaskStatus.CREATED;
-            case "paused", "pausing" -> TaskStatus.PAUSED;
-            default -> TaskStatus.RUNNING;
-        }, pid, null);
-        try {
-            c.log(c.logPath() == null ? null : new CriLogWriter(c.logPath(), env.clock()));
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "cannot reopen log " + c.logPath() + " of " + pc.id(), e);
-        }
+        c.restore(ContainerSteps.liveStatus(runc.get().status()), pid, null);
+        ContainerSteps.reopenLog(c, env.clock());
         boolean ours = ProcessIo.fdOwner().equals(pc.fdOwner()); // same JVM: the descriptors were handed over
         FdChannel console = ours ? adopt(pc.consoleFd(), Set.of("/dev/ptmx", "/dev/pts/ptmx"), pc.id()) : null;
         FdChannel stdin = ours ? adopt(pc.stdinFd(), Set.of(c.bundle().resolve(ProcessStreams.STDIN_FIFO).toString()),
@@ -207,8 +134,7 @@ final class ContainerLauncher {
         watcher.watch(c, pid, ourChild);
         for (PersistedExec pe : pc.execs()) {
             // only the pid is left of an exec; watching it reaps it instead of leaving a zombie
-            Optional<ProcStat> ep = procStat(pe.pid());
-            if (ep.isPresent() && ep.get().ppid() == ProcessHandle.current().pid()) {
+            if (ContainerSteps.ourChild(pe.pid())) {
                 OciExec e = new OciExec(pc.id(), pe.execId(), "{}", io.atrium.sandbox.api.Stdio.NONE,
                         c.bundle().resolve("execs").resolve(pe.execId()));
                 e.restore(TaskStatus.RUNNING, pe.pid(), null);
@@ -253,19 +179,7 @@ final class ContainerLauncher {
                 pod.resolvConf(), pod.hostnameFile(), pod.shm(), b.sysctls());
     }
 
-    private static Optional<ProcStat> procStat(int pid) {
-        if (pid <= 0) {
-            return Optional.empty();
-        }
-        try {
-            return ProcStat.read(pid);
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
     private static String threadName(String containerId, String execId) {
-        String shortId = containerId.length() > 12 ? containerId.substring(0, 12) : containerId;
-        return "atrium-runc-" + shortId + (execId.isEmpty() ? "" : "-" + execId);
+        return ContainerSteps.threadName("runc", containerId, execId);
     }
 }
