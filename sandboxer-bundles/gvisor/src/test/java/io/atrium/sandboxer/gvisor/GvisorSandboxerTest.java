@@ -20,6 +20,7 @@ import io.atrium.sandbox.api.TaskEndpoint;
 import io.atrium.sandbox.api.TaskEvent;
 import io.atrium.sandbox.api.TaskService;
 import io.atrium.sandbox.api.TaskStatus;
+import io.atrium.sandboxer.ociruntime.TestNodes;
 import java.io.ByteArrayOutputStream;
 import java.nio.channels.Channels;
 import java.nio.file.Files;
@@ -62,9 +63,7 @@ class GvisorSandboxerTest {
     @AfterEach
     void shutdownAndCheckNothingLeft() throws Exception {
         try {
-            for (var s : sandboxer.list()) {
-                sandboxer.shutdown(s.sandboxId());
-            }
+            TestNodes.shutdownAll(sandboxer);
             sandboxer.close();
             node.assertNothingLeft();
         } finally {

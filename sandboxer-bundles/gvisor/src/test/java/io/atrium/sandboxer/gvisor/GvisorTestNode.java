@@ -1,19 +1,13 @@
 package io.atrium.sandboxer.gvisor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.atrium.bindings.cgroup.Cgroups;
-import io.atrium.bindings.libc.MountInfo;
-import io.atrium.bindings.process.ProcStat;
 import io.atrium.sandbox.api.CreateTask;
-import io.atrium.sandbox.api.Mount;
 import io.atrium.sandbox.api.SandboxSpec;
-import io.atrium.sandbox.api.Stdio;
-import io.atrium.sandboxer.ociruntime.CgroupTree;
+import io.atrium.sandboxer.ociruntime.TestNodes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +15,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -82,16 +75,11 @@ final class GvisorTestNode implements AutoCloseable {
 
     /** A container from the busybox image: an overlay rootfs (as the snapshotter gives) and a CRI log. */
     CreateTask container(String id, String specJson) throws IOException {
-        Path layer = Files.createDirectories(dir.resolve("layers").resolve(id));
-        Path upper = Files.createDirectories(layer.resolve("upper"));
-        Path work = Files.createDirectories(layer.resolve("work"));
-        Mount overlay = new Mount("overlay", "overlay", "", List.of("lowerdir=" + image, "upperdir=" + upper,
-                "workdir=" + work));
-        return new CreateTask(id, specJson, List.of(overlay), Stdio.criLog(logOf(id), false), Map.of());
+        return TestNodes.overlayContainer(dir, image, id, specJson);
     }
 
     Path logOf(String containerId) {
-        return dir.resolve("logs").resolve(containerId + ".log");
+        return TestNodes.logOf(dir, containerId);
     }
 
     /** A small valid runtime spec with the namespaces the engine lists (network, ipc and uts without paths). */
@@ -123,17 +111,10 @@ final class GvisorTestNode implements AutoCloseable {
 
     /** Asserts that nothing of this node is left: mounts, cgroups, runsc state, pod state, processes, zombies. */
     void assertNothingLeft() throws IOException, InterruptedException {
-        List<String> mounts = MountInfo.current().stream().map(m -> m.mountPoint().toString())
-                .filter(m -> m.startsWith(dir.toString())).toList();
-        assertEquals(List.of(), mounts, "mounts left under " + dir);
-        for (Path cg : new CgroupTree(Cgroups.detect()).everywhere(cgroupParent)) {
-            try (Stream<Path> s = Files.list(cg)) {
-                assertEquals(List.of(), s.filter(Files::isDirectory).toList(), "cgroups left under " + cg);
-            }
-        }
-        assertEquals(List.of(), listOrEmpty(settings.runscRoot()), "runsc state left");
-        assertEquals(List.of(), listOrEmpty(settings.state().resolve("pods")), "pod state left");
-        assertEquals(List.of(), listOrEmpty(settings.podsRunDir()), "pod runtime files left");
+        TestNodes.assertNoMountsOrCgroups(dir, null, cgroupParent);
+        assertEquals(List.of(), TestNodes.listOrEmpty(settings.runscRoot()), "runsc state left");
+        assertEquals(List.of(), TestNodes.listOrEmpty(settings.state().resolve("pods")), "pod state left");
+        assertEquals(List.of(), TestNodes.listOrEmpty(settings.podsRunDir()), "pod runtime files left");
         assertEquals(List.of(), runscProcesses(), "runsc processes of this node left");
         assertNoZombieChildren();
     }
@@ -158,33 +139,7 @@ final class GvisorTestNode implements AutoCloseable {
     }
 
     static void assertNoZombieChildren() throws IOException, InterruptedException {
-        long me = ProcessHandle.current().pid();
-        List<String> zombies = List.of();
-        for (int i = 0; i < 30; i++) {
-            zombies = new ArrayList<>();
-            try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-                for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-                    var st = ProcStat.read(Integer.parseInt(p.getFileName().toString()));
-                    if (st.isPresent() && st.get().ppid() == me && st.get().isZombie()) {
-                        zombies.add(st.get().pid() + " " + st.get().comm());
-                    }
-                }
-            }
-            if (zombies.isEmpty()) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        assertTrue(zombies.isEmpty(), "zombie children of the JVM: " + zombies);
-    }
-
-    private static List<String> listOrEmpty(Path d) throws IOException {
-        if (!Files.isDirectory(d)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.list(d)) {
-            return s.map(p -> p.getFileName().toString()).toList();
-        }
+        TestNodes.assertNoZombieChildren(30);
     }
 
     private static void run(String... cmd) throws IOException, InterruptedException {
@@ -199,12 +154,6 @@ final class GvisorTestNode implements AutoCloseable {
         for (String n : netns) {
             new ProcessBuilder("ip", "netns", "del", n).start().waitFor();
         }
-        for (Path cg : new CgroupTree(Cgroups.detect()).everywhere(cgroupParent)) {
-            try {
-                Files.delete(cg);
-            } catch (IOException e) {
-                // asserted empty before; a busy one is reported by assertNothingLeft
-            }
-        }
+        TestNodes.removeCgroupParent(cgroupParent);
     }
 }

@@ -22,6 +22,7 @@ import io.atrium.sandbox.api.TaskEndpoint;
 import io.atrium.sandbox.api.TaskEvent;
 import io.atrium.sandbox.api.TaskService;
 import io.atrium.sandbox.api.TaskStatus;
+import io.atrium.sandboxer.ociruntime.TestNodes;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.channels.Channels;
@@ -65,9 +66,7 @@ class RuncSandboxerTest {
     @AfterEach
     void shutdownAndCheckNothingLeft() throws Exception {
         try {
-            for (var s : sandboxer.list()) {
-                sandboxer.shutdown(s.sandboxId());
-            }
+            TestNodes.shutdownAll(sandboxer);
             sandboxer.close();
             node.assertNothingLeft();
         } finally {

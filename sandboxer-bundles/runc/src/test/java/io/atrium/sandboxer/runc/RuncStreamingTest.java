@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.atrium.sandbox.api.CreateTask;
 import io.atrium.sandbox.api.ExecProcess;
 import io.atrium.sandbox.api.ExitStatus;
@@ -16,6 +15,7 @@ import io.atrium.sandbox.api.Stdio.Endpoint;
 import io.atrium.sandbox.api.TaskEndpoint;
 import io.atrium.sandbox.api.TaskService;
 import io.atrium.sandbox.api.TaskStatus;
+import io.atrium.sandboxer.ociruntime.TestNodes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -66,9 +66,7 @@ class RuncStreamingTest {
     @AfterEach
     void shutdownAndCheckNothingLeft() throws Exception {
         try {
-            for (var s : sandboxer.list()) {
-                sandboxer.shutdown(s.sandboxId());
-            }
+            TestNodes.shutdownAll(sandboxer);
             sandboxer.close();
             node.assertNothingLeft();
         } finally {

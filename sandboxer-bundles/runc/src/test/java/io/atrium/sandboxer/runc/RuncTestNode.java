@@ -1,30 +1,23 @@
 package io.atrium.sandboxer.runc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.atrium.bindings.libc.MountInfo;
 import io.atrium.bindings.libc.Mounts;
 import io.atrium.bindings.libc.Syscalls;
 import io.atrium.bindings.ns.NamespaceType;
 import io.atrium.bindings.ns.PinMethod;
 import io.atrium.bindings.ns.PinnedNamespaces;
 import io.atrium.bindings.ns.PodNamespaces;
-import io.atrium.bindings.process.ProcStat;
 import io.atrium.sandbox.api.CreateTask;
-import io.atrium.sandbox.api.Mount;
 import io.atrium.sandbox.api.SandboxSpec;
-import io.atrium.sandbox.api.Stdio;
+import io.atrium.sandboxer.ociruntime.TestNodes;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * Test fixture: a node in a temp directory — state and run dirs, a busybox image, a cgroup parent of
@@ -64,64 +57,25 @@ final class RuncTestNode implements AutoCloseable {
 
     /** A container from the busybox image: an overlay rootfs (as the snapshotter gives) and a CRI log. */
     CreateTask container(String id, String specJson) throws IOException {
-        Path layer = Files.createDirectories(dir.resolve("layers").resolve(id));
-        Path upper = Files.createDirectories(layer.resolve("upper"));
-        Path work = Files.createDirectories(layer.resolve("work"));
-        Mount overlay = new Mount("overlay", "overlay", "", List.of("lowerdir=" + image, "upperdir=" + upper,
-                "workdir=" + work));
-        return new CreateTask(id, specJson, List.of(overlay), Stdio.criLog(logOf(id), false), Map.of());
+        return TestNodes.overlayContainer(dir, image, id, specJson);
     }
 
     Path logOf(String containerId) {
-        return dir.resolve("logs").resolve(containerId + ".log");
+        return TestNodes.logOf(dir, containerId);
     }
 
     /** Asserts that nothing of this node is left: mounts, cgroups, runc state, pod state, pins, zombies. */
     void assertNothingLeft() throws IOException, InterruptedException {
-        List<String> mounts = MountInfo.current().stream().map(m -> m.mountPoint().toString())
-                .filter(m -> m.startsWith(dir.toString()) && !m.startsWith(dir.resolve("engine-netns").toString()))
-                .toList();
-        assertEquals(List.of(), mounts, "mounts left under " + dir);
-        for (Path cg : new io.atrium.sandboxer.ociruntime.CgroupTree(io.atrium.bindings.cgroup.Cgroups.detect()).everywhere(cgroupParent)) {
-            try (Stream<Path> s = Files.list(cg)) {
-                assertEquals(List.of(), s.filter(Files::isDirectory).toList(), "cgroups left under " + cg);
-            }
-        }
-        assertEquals(List.of(), listOrEmpty(settings.runcRoot()), "runc state left");
-        assertEquals(List.of(), listOrEmpty(settings.state().resolve("pods")), "pod state left");
-        assertEquals(List.of(), listOrEmpty(settings.namespacePins()), "namespace pins left");
-        assertEquals(List.of(), listOrEmpty(settings.podsRunDir()), "pod runtime files left");
+        TestNodes.assertNoMountsOrCgroups(dir, dir.resolve("engine-netns"), cgroupParent);
+        assertEquals(List.of(), TestNodes.listOrEmpty(settings.runcRoot()), "runc state left");
+        assertEquals(List.of(), TestNodes.listOrEmpty(settings.state().resolve("pods")), "pod state left");
+        assertEquals(List.of(), TestNodes.listOrEmpty(settings.namespacePins()), "namespace pins left");
+        assertEquals(List.of(), TestNodes.listOrEmpty(settings.podsRunDir()), "pod runtime files left");
         assertNoZombieChildren();
     }
 
     static void assertNoZombieChildren() throws IOException, InterruptedException {
-        long me = ProcessHandle.current().pid();
-        List<String> zombies = List.of();
-        for (int i = 0; i < 20; i++) {
-            zombies = new ArrayList<>();
-            try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-                for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-                    var st = ProcStat.read(Integer.parseInt(p.getFileName().toString()));
-                    if (st.isPresent() && st.get().ppid() == me && st.get().isZombie()) {
-                        zombies.add(st.get().pid() + " " + st.get().comm());
-                    }
-                }
-            }
-            if (zombies.isEmpty()) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        assertTrue(zombies.isEmpty(), "zombie children of the JVM: " + zombies);
-    }
-
-    private static List<String> listOrEmpty(Path d) throws IOException {
-        if (!Files.isDirectory(d)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.list(d)) {
-            return s.map(p -> p.getFileName().toString()).toList();
-        }
+        TestNodes.assertNoZombieChildren(20);
     }
 
     /** Releases the engine's netns pins and removes the test's cgroup parent. */
@@ -130,12 +84,6 @@ final class RuncTestNode implements AutoCloseable {
         for (PinnedNamespaces p : netnsPins) {
             engineNetns.release(p);
         }
-        for (Path cg : new io.atrium.sandboxer.ociruntime.CgroupTree(io.atrium.bindings.cgroup.Cgroups.detect()).everywhere(cgroupParent)) {
-            try {
-                Files.delete(cg);
-            } catch (IOException e) {
-                // asserted empty before; a busy one is reported by assertNothingLeft
-            }
-        }
+        TestNodes.removeCgroupParent(cgroupParent);
     }
 }
