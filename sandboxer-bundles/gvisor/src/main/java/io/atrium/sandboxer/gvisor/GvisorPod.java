@@ -39,7 +39,8 @@ final class GvisorPod extends OciPod<GvisorContainer> {
         return runDir().resolve("containers");
     }
 
-    String cgroup() {
+    @Override
+    public String cgroup() {
         return base.cgroup();
     }
 

@@ -7,15 +7,12 @@ import io.atrium.bindings.libc.Syscalls;
 import io.atrium.bindings.process.ProcessReaper;
 import io.atrium.sandbox.api.ExitStatus;
 import io.atrium.sandbox.api.NodePaths;
-import io.atrium.sandbox.api.Platform;
 import io.atrium.sandbox.api.SandboxException;
 import io.atrium.sandbox.api.SandboxException.Reason;
-import io.atrium.sandbox.api.SandboxMetrics;
 import io.atrium.sandbox.api.SandboxReady;
 import io.atrium.sandbox.api.SandboxSpec;
 import io.atrium.sandbox.api.SandboxState;
 import io.atrium.sandbox.api.SandboxStatus;
-import io.atrium.sandbox.api.SandboxUpdate;
 import io.atrium.sandbox.api.Sandboxer;
 import io.atrium.sandbox.api.SandboxerInfo;
 import io.atrium.sandbox.api.TaskEndpoint;
@@ -23,7 +20,7 @@ import io.atrium.sandbox.api.TaskStatus;
 import io.atrium.sandboxer.ociruntime.CgroupTree;
 import io.atrium.sandboxer.ociruntime.ExitHandlers;
 import io.atrium.sandboxer.ociruntime.PodNames;
-import io.atrium.sandboxer.ociruntime.PodRegistry;
+import io.atrium.sandboxer.ociruntime.OciPodSandboxer;
 import io.atrium.sandboxer.ociruntime.Fifos;
 import io.atrium.sandboxer.ociruntime.OciLauncher;
 import io.atrium.sandboxer.ociruntime.OciSpecAdjuster;
@@ -40,7 +37,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
@@ -64,7 +60,7 @@ import org.osgi.service.metatype.annotations.Designate;
 @Component(service = Sandboxer.class, property = Sandboxer.NAME_PROPERTY + "=" + GvisorSettings.NAME,
         configurationPid = "io.atrium.sandboxer.gvisor")
 @Designate(ocd = GvisorConfig.class)
-public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
+public final class GvisorSandboxer extends OciPodSandboxer<GvisorTasks> implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(GvisorSandboxer.class.getName());
 
     private final GvisorSettings settings;
@@ -72,7 +68,6 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
     private final SandboxBuilder builder;
     private final String runscVersion;
     private final List<String> platforms;
-    private final PodRegistry<GvisorTasks> pods = new PodRegistry<>();
     private final List<String> unreadable = new ArrayList<>();
 
     @Activate
@@ -124,6 +119,11 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
             return;
         }
         Files.writeString(format, GvisorEnvironment.STATE_FORMAT + "\n", StandardCharsets.UTF_8);
+    }
+
+    @Override
+    protected CgroupTree cgroups() {
+        return env.cgroups();
     }
 
     private void readoptAll() throws IOException {
@@ -202,7 +202,7 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
 
     @Override
     public SandboxReady start(String sandboxId) {
-        GvisorTasks tasks = tasks0(sandboxId);
+        GvisorTasks tasks = pod(sandboxId);
         GvisorPod pod = tasks.pod();
         synchronized (pod) {
             if (pod.state() == SandboxState.CREATED) {
@@ -245,16 +245,10 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
         }
     }
 
-    @Override
-    public Platform platform(String sandboxId) {
-        tasks0(sandboxId);
-        return Platform.LINUX_AMD64;
-    }
-
     /** Stops every container, then the sandbox's root process, which ends gVisor's kernel for the pod. */
     @Override
     public void stop(String sandboxId, Duration timeout) {
-        GvisorTasks tasks = tasks0(sandboxId);
+        GvisorTasks tasks = pod(sandboxId);
         GvisorPod pod = tasks.pod();
         tasks.stopAll(timeout == null ? Duration.ZERO : timeout);
         if (pod.state() == SandboxState.STOPPED) {
@@ -289,13 +283,8 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
     }
 
     @Override
-    public CompletionStage<ExitStatus> waitExit(String sandboxId) {
-        return tasks0(sandboxId).pod().exitFuture().minimalCompletionStage();
-    }
-
-    @Override
     public SandboxStatus status(String sandboxId, boolean verbose) {
-        GvisorPod pod = tasks0(sandboxId).pod();
+        GvisorPod pod = pod(sandboxId).pod();
         Map<String, String> info = new LinkedHashMap<>();
         if (verbose) {
             info.put("runtime", "runsc " + runscVersion);
@@ -347,27 +336,6 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
         pods.remove(id, tasks);
     }
 
-    /** The sandbox as the host sees it: the pod cgroup holding gVisor's kernel, gofers and (ptrace) stubs. */
-    @Override
-    public SandboxMetrics metrics(String sandboxId) {
-        return env.cgroups().podMetrics(sandboxId, tasks0(sandboxId).pod().cgroup());
-    }
-
-    @Override
-    public void update(String sandboxId, SandboxUpdate update) {
-        env.cgroups().updatePod(sandboxId, tasks0(sandboxId).pod().cgroup(), update);
-    }
-
-    @Override
-    public TaskEndpoint tasks(String sandboxId) {
-        return new TaskEndpoint.InProcess(tasks0(sandboxId));
-    }
-
-    @Override
-    public List<SandboxStatus> list() {
-        return pods.statuses(id -> status(id, false));
-    }
-
     @Override
     public SandboxerInfo info() {
         Map<String, String> details = new LinkedHashMap<>();
@@ -403,9 +371,5 @@ public final class GvisorSandboxer implements Sandboxer, AutoCloseable {
             LOG.log(Level.WARNING, "closing the process reaper", e);
         }
         ExitHandlers.shutdown(env.exits());
-    }
-
-    private GvisorTasks tasks0(String sandboxId) {
-        return pods.get(sandboxId);
     }
 }

@@ -62,13 +62,7 @@ class GvisorSandboxerTest {
 
     @AfterEach
     void shutdownAndCheckNothingLeft() throws Exception {
-        try {
-            TestNodes.shutdownAll(sandboxer);
-            sandboxer.close();
-            node.assertNothingLeft();
-        } finally {
-            node.close();
-        }
+        TestNodes.tearDown(sandboxer, node::assertNothingLeft, node);
     }
 
     private TaskService startPod(String id, String hostname) throws Exception {

@@ -66,6 +66,9 @@ public abstract class OciPod<C extends OciContainer<?>> {
         return runDir.resolve("hostname");
     }
 
+    /** The pod cgroup, relative to the hierarchies' roots. */
+    public abstract String cgroup();
+
     public SandboxState state() {
         return state;
     }

@@ -69,7 +69,8 @@ public abstract class OciPodTasks<C extends OciContainer<E>, E extends OciExec> 
     /** A new exec record (not yet started). */
     protected abstract E newExec(String containerId, String execId, String processJson, Stdio stdio, Path dir);
 
-    protected OciPod<C> taskPod() {
+    /** The pod these tasks run in. */
+    public OciPod<C> taskPod() {
         return pod;
     }
 

@@ -41,6 +41,27 @@ public final class TestNodes {
         return dir.resolve("logs").resolve(containerId + ".log");
     }
 
+    /** A check that may throw, such as a test node's "nothing left" assertions. */
+    @FunctionalInterface
+    public interface Check {
+        void run() throws Exception;
+    }
+
+    /**
+     * A test's tear-down: shuts down every pod, closes the sandboxer instance, runs {@code nothingLeft}, and
+     * closes the test node in any case.
+     */
+    public static <S extends Sandboxer & AutoCloseable> void tearDown(S sandboxer, Check nothingLeft, AutoCloseable node)
+            throws Exception {
+        try {
+            shutdownAll(sandboxer);
+            sandboxer.close();
+            nothingLeft.run();
+        } finally {
+            node.close();
+        }
+    }
+
     /** Shuts down every pod the sandboxer lists. */
     public static void shutdownAll(Sandboxer sandboxer) {
         for (var s : sandboxer.list()) {

@@ -35,7 +35,8 @@ final class RuncPod extends OciPod<RuncContainer> {
         return base.hostIpc() ? Path.of("/dev/shm") : runDir().resolve("shm");
     }
 
-    String cgroup() {
+    @Override
+    public String cgroup() {
         return base.cgroup();
     }
 

@@ -8,15 +8,12 @@ import io.atrium.bindings.ns.PodNamespaces;
 import io.atrium.bindings.process.ProcessReaper;
 import io.atrium.sandbox.api.ExitStatus;
 import io.atrium.sandbox.api.NodePaths;
-import io.atrium.sandbox.api.Platform;
 import io.atrium.sandbox.api.SandboxException;
 import io.atrium.sandbox.api.SandboxException.Reason;
-import io.atrium.sandbox.api.SandboxMetrics;
 import io.atrium.sandbox.api.SandboxReady;
 import io.atrium.sandbox.api.SandboxSpec;
 import io.atrium.sandbox.api.SandboxState;
 import io.atrium.sandbox.api.SandboxStatus;
-import io.atrium.sandbox.api.SandboxUpdate;
 import io.atrium.sandbox.api.Sandboxer;
 import io.atrium.sandbox.api.SandboxerInfo;
 import io.atrium.sandbox.api.TaskEndpoint;
@@ -24,7 +21,7 @@ import io.atrium.sandbox.api.TaskStatus;
 import io.atrium.sandboxer.ociruntime.CgroupTree;
 import io.atrium.sandboxer.ociruntime.ExitHandlers;
 import io.atrium.sandboxer.ociruntime.PodNames;
-import io.atrium.sandboxer.ociruntime.PodRegistry;
+import io.atrium.sandboxer.ociruntime.OciPodSandboxer;
 import io.atrium.sandboxer.ociruntime.Fifos;
 import io.atrium.sandboxer.ociruntime.OciRuntime;
 import io.atrium.sandboxer.ociruntime.OciSpecAdjuster;
@@ -41,7 +38,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -63,14 +59,13 @@ import org.osgi.service.metatype.annotations.Designate;
 @Component(service = Sandboxer.class, property = Sandboxer.NAME_PROPERTY + "=" + RuncSettings.NAME,
         configurationPid = "io.atrium.sandboxer.runc")
 @Designate(ocd = RuncConfig.class)
-public final class RuncSandboxer implements Sandboxer, AutoCloseable {
+public final class RuncSandboxer extends OciPodSandboxer<PodTasks> implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RuncSandboxer.class.getName());
 
     private final RuncSettings settings;
     private final RuncEnvironment env;
     private final PodBuilder builder;
     private final String runcVersion;
-    private final PodRegistry<PodTasks> pods = new PodRegistry<>();
     private final List<String> unreadable = new ArrayList<>();
 
     @Activate
@@ -104,6 +99,11 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
                 reaper, exits, Clock.systemUTC(), json);
         this.builder = new PodBuilder(env);
         readoptAll();
+    }
+
+    @Override
+    protected CgroupTree cgroups() {
+        return env.cgroups();
     }
 
     private void readoptAll() throws IOException {
@@ -162,7 +162,7 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
 
     @Override
     public SandboxReady start(String sandboxId) {
-        PodTasks tasks = tasks0(sandboxId);
+        PodTasks tasks = pod(sandboxId);
         RuncPod pod = tasks.pod();
         synchronized (pod) {
             if (pod.state() == SandboxState.CREATED) {
@@ -176,14 +176,8 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
     }
 
     @Override
-    public Platform platform(String sandboxId) {
-        tasks0(sandboxId);
-        return Platform.LINUX_AMD64;
-    }
-
-    @Override
     public void stop(String sandboxId, Duration timeout) {
-        PodTasks tasks = tasks0(sandboxId);
+        PodTasks tasks = pod(sandboxId);
         tasks.stopAll(timeout == null ? Duration.ZERO : timeout);
         if (tasks.pod().state() != SandboxState.STOPPED) {
             tasks.pod().stopped(Clock.systemUTC().instant());
@@ -191,13 +185,8 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
     }
 
     @Override
-    public CompletionStage<ExitStatus> waitExit(String sandboxId) {
-        return tasks0(sandboxId).pod().exitFuture().minimalCompletionStage();
-    }
-
-    @Override
     public SandboxStatus status(String sandboxId, boolean verbose) {
-        RuncPod pod = tasks0(sandboxId).pod();
+        RuncPod pod = pod(sandboxId).pod();
         Map<String, String> info = new LinkedHashMap<>();
         if (verbose) {
             info.put("cgroup", pod.cgroup());
@@ -232,26 +221,6 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
     }
 
     @Override
-    public SandboxMetrics metrics(String sandboxId) {
-        return env.cgroups().podMetrics(sandboxId, tasks0(sandboxId).pod().cgroup());
-    }
-
-    @Override
-    public void update(String sandboxId, SandboxUpdate update) {
-        env.cgroups().updatePod(sandboxId, tasks0(sandboxId).pod().cgroup(), update);
-    }
-
-    @Override
-    public TaskEndpoint tasks(String sandboxId) {
-        return new TaskEndpoint.InProcess(tasks0(sandboxId));
-    }
-
-    @Override
-    public List<SandboxStatus> list() {
-        return pods.statuses(id -> status(id, false));
-    }
-
-    @Override
     public SandboxerInfo info() {
         Map<String, String> details = new LinkedHashMap<>();
         details.put("binary", settings.runcBinary().toString());
@@ -278,10 +247,6 @@ public final class RuncSandboxer implements Sandboxer, AutoCloseable {
             LOG.log(Level.WARNING, "closing the process reaper", e);
         }
         ExitHandlers.shutdown(env.exits());
-    }
-
-    private PodTasks tasks0(String sandboxId) {
-        return pods.get(sandboxId);
     }
 
     private static String nodeHostname() {

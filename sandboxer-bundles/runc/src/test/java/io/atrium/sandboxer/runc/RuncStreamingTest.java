@@ -65,13 +65,7 @@ class RuncStreamingTest {
 
     @AfterEach
     void shutdownAndCheckNothingLeft() throws Exception {
-        try {
-            TestNodes.shutdownAll(sandboxer);
-            sandboxer.close();
-            node.assertNothingLeft();
-        } finally {
-            node.close();
-        }
+        TestNodes.tearDown(sandboxer, node::assertNothingLeft, node);
     }
 
     /** An in-process output endpoint that collects what it is given. */
