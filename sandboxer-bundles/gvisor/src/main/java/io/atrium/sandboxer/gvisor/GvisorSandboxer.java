@@ -5,7 +5,6 @@ import io.atrium.bindings.libc.Mounts;
 import io.atrium.bindings.libc.Signals;
 import io.atrium.bindings.libc.Syscalls;
 import io.atrium.bindings.process.ProcessReaper;
-import io.atrium.sandbox.api.ExitStatus;
 import io.atrium.sandbox.api.NodePaths;
 import io.atrium.sandbox.api.SandboxException;
 import io.atrium.sandbox.api.SandboxException.Reason;
@@ -164,20 +163,11 @@ public final class GvisorSandboxer extends OciPodSandboxer<GvisorTasks> implemen
                 PodNames.cgroup(spec, settings.defaultCgroupParent()), settings.podsRunDir().resolve(id).toString(), List.of());
         GvisorPod pod = new GvisorPod(base, env.store());
         GvisorTasks tasks = new GvisorTasks(pod, env);
-        pods.add(id, tasks);
-        boolean built = false;
-        try {
-            pod.persist(); // first, so that a crash half-way leaves a record shutdown can clean up from
-            builder.create(pod, spec);
-            built = true;
-            return id;
-        } catch (IOException e) {
-            throw new SandboxException(Reason.INTERNAL, "cannot create pod " + id + ": " + e.getMessage(), e);
-        } finally {
-            if (!built) {
-                release(id, tasks);
-            }
-        }
+        // undone on failure: runsc's sandbox, the cgroup, the files and the record
+        return createPod(id, tasks, () -> builder.create(pod, spec), () -> {
+            builder.teardown(pod);
+            env.store().delete(id);
+        });
     }
 
     /** What a gVisor pod cannot have, refused before anything is made, with the option named. */
@@ -320,20 +310,7 @@ public final class GvisorSandboxer extends OciPodSandboxer<GvisorTasks> implemen
             throw new SandboxException(e instanceof SandboxException se ? se.reason() : Reason.INTERNAL,
                     "cannot release pod " + sandboxId + ": " + e.getMessage(), e);
         }
-        env.store().delete(sandboxId);
-        pods.remove(sandboxId, tasks);
-        pod.exitFuture().complete(ExitStatus.of(0, Clock.systemUTC().instant()));
-    }
-
-    /** Undoes a failed create: runsc's sandbox, the cgroup, the files and the record. */
-    private void release(String id, GvisorTasks tasks) {
-        try {
-            builder.teardown(tasks.pod());
-            env.store().delete(id);
-        } catch (IOException | RuntimeException cleanup) {
-            LOG.log(Level.WARNING, "cleanup after failed create of pod " + id + " was incomplete", cleanup);
-        }
-        pods.remove(id, tasks);
+        forgetPod(sandboxId, tasks, env.store());
     }
 
     @Override

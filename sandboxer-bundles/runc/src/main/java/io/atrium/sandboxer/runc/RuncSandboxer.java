@@ -6,7 +6,6 @@ import io.atrium.bindings.libc.Syscalls;
 import io.atrium.bindings.ns.PinMethod;
 import io.atrium.bindings.ns.PodNamespaces;
 import io.atrium.bindings.process.ProcessReaper;
-import io.atrium.sandbox.api.ExitStatus;
 import io.atrium.sandbox.api.NodePaths;
 import io.atrium.sandbox.api.SandboxException;
 import io.atrium.sandbox.api.SandboxException.Reason;
@@ -138,26 +137,10 @@ public final class RuncSandboxer extends OciPodSandboxer<PodTasks> implements Au
                 settings.podsRunDir().resolve(id).toString(), spec.sysctls(), List.of());
         RuncPod pod = new RuncPod(base, env.store());
         PodTasks tasks = new PodTasks(pod, env);
-        pods.add(id, tasks);
-        boolean built = false;
-        try {
-            pod.persist(); // first, so that a crash half-way leaves a record shutdown can clean up from
-            builder.build(pod, spec);
-            built = true;
-            return id;
-        } catch (IOException e) {
-            throw new SandboxException(Reason.INTERNAL, "cannot create pod " + id + ": " + e.getMessage(), e);
-        } finally {
-            if (!built) {
-                try {
-                    builder.teardown(pod);
-                    env.store().delete(id);
-                } catch (IOException | RuntimeException cleanup) {
-                    LOG.log(Level.WARNING, "cleanup after failed create of pod " + id + " was incomplete", cleanup);
-                }
-                pods.remove(id, tasks);
-            }
-        }
+        return createPod(id, tasks, () -> builder.build(pod, spec), () -> {
+            builder.teardown(pod);
+            env.store().delete(id);
+        });
     }
 
     @Override
@@ -215,9 +198,7 @@ public final class RuncSandboxer extends OciPodSandboxer<PodTasks> implements Au
             pod.persist(); // what is left stays recorded, so shutdown can be retried
             throw new SandboxException(Reason.INTERNAL, "cannot release pod " + sandboxId + ": " + e.getMessage(), e);
         }
-        env.store().delete(sandboxId);
-        pods.remove(sandboxId, tasks);
-        pod.exitFuture().complete(ExitStatus.of(0, Clock.systemUTC().instant()));
+        forgetPod(sandboxId, tasks, env.store());
     }
 
     @Override
