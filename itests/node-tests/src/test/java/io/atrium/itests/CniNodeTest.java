@@ -5,27 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.atrium.cri.v1.ContainerConfig;
-import io.atrium.cri.v1.ContainerMetadata;
-import io.atrium.cri.v1.CreateContainerRequest;
 import io.atrium.cri.v1.ExecSyncRequest;
-import io.atrium.cri.v1.ImageSpec;
 import io.atrium.cri.v1.PodSandboxConfig;
-import io.atrium.cri.v1.PodSandboxMetadata;
 import io.atrium.cri.v1.PodSandboxStatusRequest;
 import io.atrium.cri.v1.PortMapping;
 import io.atrium.cri.v1.Protocol;
-import io.atrium.cri.v1.PullImageRequest;
 import io.atrium.cri.v1.RemovePodSandboxRequest;
-import io.atrium.cri.v1.RunPodSandboxRequest;
 import io.atrium.cri.v1.RuntimeCondition;
 import io.atrium.cri.v1.RuntimeServiceGrpc.RuntimeServiceBlockingStub;
-import io.atrium.cri.v1.StartContainerRequest;
 import io.atrium.cri.v1.StatusRequest;
 import io.atrium.cri.v1.StopPodSandboxRequest;
-import io.atrium.engine.cri.client.CriClient;
-import io.atrium.engine.images.testing.ImageWriter;
-import io.atrium.engine.images.testing.TestRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,13 +24,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -59,63 +46,24 @@ class CniNodeTest {
     private final String tag = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 41), 36);
     private final String bridge = "atrn" + tag.substring(0, 6);
     private final String subnetPrefix = "10.213." + ThreadLocalRandom.current().nextInt(1, 250) + ".";
-    private Path work;
+    @AutoClose
+    private CriTestNode testNode;
     private Path confDir;
     private Path ipam;
-    private TestRegistry registry;
-    private NodeProcess node;
-    private CriClient cri;
-    private String image;
-    private String ipForwardBefore;
 
     @BeforeAll
     void start() throws Exception {
-        ipForwardBefore = Files.readString(Path.of("/proc/sys/net/ipv4/ip_forward")).trim();
-        work = Files.createTempDirectory("atrium-cni-it");
-        confDir = Files.createDirectories(work.resolve("net.d"));
-        ipam = Files.createDirectories(work.resolve("ipam"));
-        Files.createDirectories(work.resolve("registry"));
-        registry = new TestRegistry(work.resolve("registry"));
-        registry.pushVia(ImageWriter.image("amd64", Map.of("Cmd", List.of("sh"), "Env", List.of("PATH=/bin")),
-                List.of(ImageWriter.busyboxLayer())), "it/busybox", "1");
-        image = registry.host() + "/it/busybox:1";
-        node = NodeProcess.unpack();
-        Path config = work.resolve("atrium.toml");
-        Files.writeString(config, Files.readString(node.home.resolve("conf/atrium.toml"))
-                + "\"atrium.metrics.address\" = \"127.0.0.1:0\"\n"
-                + "\"atrium.cni.conf.dir\" = \"" + confDir + "\"\n");
-        node.start("--config", config.toString());
-        cri = CriClient.connect(node.state.resolve("atrium.sock"));
-        cri.image().pullImage(PullImageRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(image)).build());
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        if (cri != null) {
-            // pods outlive the node by design, so a failed test must remove its own
-            for (var pod : rt().listPodSandbox(io.atrium.cri.v1.ListPodSandboxRequest.getDefaultInstance()).getItemsList()) {
-                rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.getId()).build());
-                rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.getId()).build());
-            }
-            cri.close();
-        }
-        if (node != null) {
-            node.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
-        new ProcessBuilder("ip", "link", "del", bridge).start().waitFor();
-        Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), ipForwardBefore);
-        try (Stream<Path> files = Files.walk(work)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        testNode = CriTestNode.create(CniNodeTest.class, "atrium-cni-it", "", 120);
+        testNode.ownsBridge(bridge);
+        confDir = Files.createDirectories(testNode.work.resolve("net.d"));
+        ipam = Files.createDirectories(testNode.work.resolve("ipam"));
+        String image = testNode.pushBusybox(Map.of("Cmd", List.of("sh"), "Env", List.of("PATH=/bin")));
+        testNode.start(Map.of("atrium.cni.conf.dir", confDir.toString()));
+        testNode.pull(image);
     }
 
     private RuntimeServiceBlockingStub rt() {
-        return cri.runtime().withDeadlineAfter(120, TimeUnit.SECONDS);
+        return testNode.rt();
     }
 
     private RuntimeCondition networkReady() {
@@ -124,23 +72,15 @@ class CniNodeTest {
     }
 
     private PodSandboxConfig pod(String name, PortMapping... ports) {
-        return PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("cni").setUid("uid-" + name + tag))
-                .setHostname(name).setLogDirectory(work.resolve("logs").resolve(name).toString())
-                .addAllPortMappings(List.of(ports)).build();
+        return testNode.pod(name, "cni", "uid-" + name + tag).addAllPortMappings(List.of(ports)).build();
     }
 
     /** Runs a pod whose one container serves {@code body} on port 8080 with busybox httpd. */
     private String webPod(String name, String body, PortMapping... ports) {
         PodSandboxConfig config = pod(name, ports);
-        String podId = rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config).build()).getPodSandboxId();
+        String podId = testNode.runPod(config);
         String script = "mkdir -p /tmp/www && echo '" + body + "' > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www";
-        String id = rt().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(podId).setSandboxConfig(config)
-                .setConfig(ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName("web"))
-                        .setImage(ImageSpec.newBuilder().setImage(image)).addAllCommand(List.of("sh", "-c", script))
-                        .setLogPath("web.log"))
-                .build()).getContainerId();
-        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+        testNode.createAndStart(podId, config, testNode.container("web", "sh", "-c", script).setLogPath("web.log").build());
         return podId;
     }
 

@@ -7,14 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.atrium.cri.v1.ContainerConfig;
-import io.atrium.cri.v1.ContainerMetadata;
 import io.atrium.cri.v1.ContainerState;
 import io.atrium.cri.v1.ContainerStatusRequest;
-import io.atrium.cri.v1.CreateContainerRequest;
-import io.atrium.cri.v1.ExecSyncRequest;
 import io.atrium.cri.v1.ExecSyncResponse;
-import io.atrium.cri.v1.ImageSpec;
 import io.atrium.cri.v1.LinuxContainerConfig;
 import io.atrium.cri.v1.LinuxContainerSecurityContext;
 import io.atrium.cri.v1.LinuxPodSandboxConfig;
@@ -24,20 +19,13 @@ import io.atrium.cri.v1.ListPodSandboxRequest;
 import io.atrium.cri.v1.NamespaceMode;
 import io.atrium.cri.v1.NamespaceOption;
 import io.atrium.cri.v1.PodSandboxConfig;
-import io.atrium.cri.v1.PodSandboxMetadata;
 import io.atrium.cri.v1.PodSandboxState;
 import io.atrium.cri.v1.PodSandboxStatusRequest;
-import io.atrium.cri.v1.PullImageRequest;
 import io.atrium.cri.v1.RemoveContainerRequest;
 import io.atrium.cri.v1.RemovePodSandboxRequest;
-import io.atrium.cri.v1.RunPodSandboxRequest;
 import io.atrium.cri.v1.RuntimeServiceGrpc.RuntimeServiceBlockingStub;
-import io.atrium.cri.v1.StartContainerRequest;
 import io.atrium.cri.v1.StopContainerRequest;
 import io.atrium.cri.v1.StopPodSandboxRequest;
-import io.atrium.engine.cri.client.CriClient;
-import io.atrium.engine.images.testing.ImageWriter;
-import io.atrium.engine.images.testing.TestRegistry;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
@@ -47,7 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -64,13 +52,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 class GvisorNodeTest {
     private static final Path RUNSC = Path.of("/usr/bin/runsc");
 
-    private Path work;
-    private TestRegistry registry;
+    @AutoClose
+    private CriTestNode testNode;
     private NodeProcess node;
-    private CriClient cri;
-    private String image;
-    private Path logs;
-    private Path config;
     private String gvPod;
     private PodSandboxConfig gvPodConfig;
     private String server;
@@ -80,96 +64,27 @@ class GvisorNodeTest {
     void start() throws Exception {
         assumeTrue(Files.isExecutable(RUNSC), "runsc (Debian package runsc) is not installed");
         assumeTrue(ProcessHandle.current().info().user().map("root"::equals).orElse(false), "runsc sandboxes need root");
-        work = Files.createTempDirectory("atrium-gvisor-it");
-        Files.createDirectories(work.resolve("registry"));
-        registry = new TestRegistry(work.resolve("registry"));
-        ImageWriter.Image busybox = ImageWriter.image("amd64",
-                Map.of("Cmd", List.of("sh"), "Env", List.of("PATH=/bin"), "StopSignal", "SIGTERM"),
-                List.of(ImageWriter.busyboxLayer()));
-        registry.pushVia(busybox, "it/busybox", "1");
-        image = registry.host() + "/it/busybox:1";
-        node = NodeProcess.unpack();
-        int metricsPort;
-        try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            metricsPort = probe.getLocalPort(); // other nodes on this machine may hold the default one
-        }
-        config = work.resolve("atrium.toml");
-        Files.writeString(config, Files.readString(node.home.resolve("conf/atrium.toml"))
-                + "\"atrium.metrics.address\" = \"127.0.0.1:" + metricsPort + "\"\n"
-                + "\"atrium.gvisor.platform\" = \"ptrace\"\n");
-        node.start("--config", config.toString());
-        cri = CriClient.connect(node.state.resolve("atrium.sock"));
-        cri.image().pullImage(PullImageRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(image)).build());
-        logs = work.resolve("logs");
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        if (cri != null) {
-            cri.close();
-        }
-        if (node != null) {
-            Files.createDirectories(Path.of("target"));
-            Files.writeString(Path.of("target/GvisorNodeTest-node.log"), node.log());
-            if (cri != null) {
-                // whatever a failed test left: the node's own cleanup, so no sandbox outlives the test
-                try (CriClient c = CriClient.connect(node.state.resolve("atrium.sock"))) {
-                    for (var p : c.runtime().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()) {
-                        c.runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(p.getId()).build());
-                        c.runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(p.getId()).build());
-                    }
-                } catch (RuntimeException e) {
-                    // the node may be down; close() below stops it
-                }
-            }
-            node.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
+        testNode = CriTestNode.create(GvisorNodeTest.class, "atrium-gvisor-it", "gvisor", 120);
+        String image = testNode.pushBusybox(Map.of("Cmd", List.of("sh"), "Env", List.of("PATH=/bin"),
+                "StopSignal", "SIGTERM"));
+        node = testNode.start(Map.of("atrium.gvisor.platform", "ptrace"));
+        testNode.pull(image);
     }
 
     private RuntimeServiceBlockingStub rt() {
-        return cri.runtime().withDeadlineAfter(120, TimeUnit.SECONDS);
+        return testNode.rt();
     }
 
     private PodSandboxConfig.Builder pod(String name) {
-        return PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("it").setUid("uid-" + name))
-                .setHostname(name).setLogDirectory(logs.resolve(name).toString());
-    }
-
-    private String runPod(PodSandboxConfig config, String handler) {
-        return rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config).setRuntimeHandler(handler).build())
-                .getPodSandboxId();
-    }
-
-    private ContainerConfig.Builder container(String name, String... cmd) {
-        return ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName(name))
-                .setImage(ImageSpec.newBuilder().setImage(image)).addAllCommand(List.of(cmd)).setLogPath(name + "/0.log");
-    }
-
-    private String create(String podId, PodSandboxConfig podConfig, ContainerConfig config) {
-        return rt().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(podId).setConfig(config)
-                .setSandboxConfig(podConfig).build()).getContainerId();
-    }
-
-    private String createAndStart(String podId, PodSandboxConfig podConfig, ContainerConfig config) {
-        String id = create(podId, podConfig, config);
-        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
-        return id;
+        return testNode.pod(name, "it", "uid-" + name);
     }
 
     private ExecSyncResponse exec(String id, String... cmd) {
-        return rt().execSync(ExecSyncRequest.newBuilder().setContainerId(id).addAllCmd(List.of(cmd)).setTimeout(20).build());
+        return testNode.exec(id, 20, cmd);
     }
 
     private String out(String id, String... cmd) {
         return exec(id, cmd).getStdout().toStringUtf8().trim();
-    }
-
-    private ContainerState state(String id) {
-        return rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).build()).getStatus().getState();
     }
 
     private static String hostKernel() throws Exception {
@@ -180,11 +95,12 @@ class GvisorNodeTest {
     @Order(1)
     void aGvisorPodRunsOnGvisorsKernelAndItsContainersShareLocalhostAndHostname() throws Exception {
         gvPodConfig = pod("gv").build();
-        gvPod = runPod(gvPodConfig, "gvisor");
-        server = createAndStart(gvPod, gvPodConfig, container("server", "sh", "-c",
+        gvPod = testNode.runPod(gvPodConfig, "gvisor");
+        server = testNode.createAndStart(gvPod, gvPodConfig, testNode.container("server", "sh", "-c",
                 "echo hello-out; echo hello-err >&2; while true; do echo pong | busybox nc -l -p 7777; done").build());
-        client = createAndStart(gvPod, gvPodConfig, container("client", "/bin/busybox", "sleep", "3600").build());
-        assertEquals(ContainerState.CONTAINER_RUNNING, state(server));
+        client = testNode.createAndStart(gvPod, gvPodConfig,
+                testNode.container("client", "/bin/busybox", "sleep", "3600").build());
+        assertEquals(ContainerState.CONTAINER_RUNNING, testNode.state(server));
 
         String dmesg = out(client, "/bin/busybox", "dmesg");
         assertTrue(dmesg.lines().findFirst().orElse("").endsWith("Starting gVisor..."), "gVisor's kernel log: " + dmesg);
@@ -208,12 +124,8 @@ class GvisorNodeTest {
         assertEquals("to-err\n", both.getStderr().toStringUtf8());
         assertEquals(3, both.getExitCode());
 
-        Path log = logs.resolve("gv/server/0.log");
-        String text = "";
-        for (int i = 0; i < 50 && !(text.contains("hello-out") && text.contains("hello-err")); i++) {
-            Thread.sleep(100);
-            text = Files.exists(log) ? Files.readString(log) : "";
-        }
+        Path log = testNode.logs.resolve("gv/server/0.log");
+        String text = CriTestNode.awaitLog(log, "hello-out", "hello-err");
         assertTrue(text.lines().anyMatch(l -> l.matches("\\S+ stdout F hello-out")), text);
         assertTrue(text.lines().anyMatch(l -> l.matches("\\S+ stderr F hello-err")), text);
 
@@ -225,13 +137,14 @@ class GvisorNodeTest {
     @Test
     @Order(2)
     void stopKillAndRemoveAContainer() throws Exception {
-        String sleeper = createAndStart(gvPod, gvPodConfig, container("sleeper", "/bin/busybox", "sleep", "3600").build());
+        String sleeper = testNode.createAndStart(gvPod, gvPodConfig,
+                testNode.container("sleeper", "/bin/busybox", "sleep", "3600").build());
         rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(sleeper).setTimeout(2).build());
         var st = rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(sleeper).build()).getStatus();
         assertEquals(ContainerState.CONTAINER_EXITED, st.getState());
         assertTrue(st.getExitCode() == 143 || st.getExitCode() == 137, "SIGTERM, then SIGKILL: " + st.getExitCode());
 
-        String trapper = createAndStart(gvPod, gvPodConfig, container("trapper", "sh", "-c",
+        String trapper = testNode.createAndStart(gvPod, gvPodConfig, testNode.container("trapper", "sh", "-c",
                 "trap '' TERM; while true; do sleep 1; done").build());
         long t0 = System.nanoTime();
         rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(trapper).setTimeout(1).build());
@@ -243,16 +156,17 @@ class GvisorNodeTest {
         for (String id : List.of(sleeper, trapper)) {
             rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
         }
-        assertEquals(Status.Code.NOT_FOUND, assertThrows(StatusRuntimeException.class, () -> state(sleeper)).getStatus()
-                .getCode());
+        assertEquals(Status.Code.NOT_FOUND, assertThrows(StatusRuntimeException.class, () -> testNode.state(sleeper))
+                .getStatus().getCode());
     }
 
     @Test
     @Order(3)
     void aRuncPodAndAGvisorPodRunSideBySideChosenByHandler() throws Exception {
         PodSandboxConfig runcConfig = pod("plain").build();
-        String runcPod = runPod(runcConfig, "runc");
-        String plain = createAndStart(runcPod, runcConfig, container("plain", "/bin/busybox", "sleep", "3600").build());
+        String runcPod = testNode.runPod(runcConfig, "runc");
+        String plain = testNode.createAndStart(runcPod, runcConfig,
+                testNode.container("plain", "/bin/busybox", "sleep", "3600").build());
         assertEquals(hostKernel(), out(plain, "/bin/busybox", "uname", "-r"), "the runc pod shares the host's kernel");
         assertFalse(out(client, "/bin/busybox", "uname", "-r").equals(hostKernel()), "the gVisor pod does not");
         var handlers = rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList().stream()
@@ -281,9 +195,9 @@ class GvisorNodeTest {
     void unsupportedOptionsAreRefusedAsInvalidArgumentNamingTheOption() throws Exception {
         PodSandboxConfig privilegedPod = pod("priv").setLinux(LinuxPodSandboxConfig.newBuilder()
                 .setSecurityContext(LinuxSandboxSecurityContext.newBuilder().setPrivileged(true))).build();
-        String privPod = runPod(privilegedPod, "gvisor");
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> create(privPod, privilegedPod,
-                container("priv", "/bin/busybox", "sleep", "10").setLinux(LinuxContainerConfig.newBuilder()
+        String privPod = testNode.runPod(privilegedPod, "gvisor");
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> testNode.create(privPod, privilegedPod,
+                testNode.container("priv", "/bin/busybox", "sleep", "10").setLinux(LinuxContainerConfig.newBuilder()
                         .setSecurityContext(LinuxContainerSecurityContext.newBuilder().setPrivileged(true))).build()));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
         assertTrue(e.getStatus().getDescription().contains("privileged"), e.getStatus().getDescription());
@@ -293,7 +207,7 @@ class GvisorNodeTest {
         PodSandboxConfig hostPid = pod("hostpid").setLinux(LinuxPodSandboxConfig.newBuilder()
                 .setSecurityContext(LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(
                         NamespaceOption.newBuilder().setPid(NamespaceMode.NODE)))).build();
-        e = assertThrows(StatusRuntimeException.class, () -> runPod(hostPid, "gvisor"));
+        e = assertThrows(StatusRuntimeException.class, () -> testNode.runPod(hostPid, "gvisor"));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
         assertTrue(e.getStatus().getDescription().contains("host PID namespace"), e.getStatus().getDescription());
         assertEquals(List.of("gv"), rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList().stream()
@@ -305,10 +219,9 @@ class GvisorNodeTest {
     void theNodeRestartedWithAGvisorPodRunningFindsAndControlsIt() throws Exception {
         var before = rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersList().stream()
                 .map(c -> c.getId() + c.getState()).sorted().toList();
-        cri.close();
+        testNode.cri().close();
         assertTrue(node.terminate(30), "node stops on SIGTERM");
-        node.start("--config", config.toString());
-        cri = CriClient.connect(node.state.resolve("atrium.sock"));
+        testNode.restart();
         assertEquals(before, rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersList().stream()
                 .map(c -> c.getId() + c.getState()).sorted().toList());
         assertEquals(PodSandboxState.SANDBOX_READY, rt().podSandboxStatus(PodSandboxStatusRequest.newBuilder()

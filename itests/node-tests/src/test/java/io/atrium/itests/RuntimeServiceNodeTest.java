@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.atrium.cri.v1.ContainerConfig;
-import io.atrium.cri.v1.ContainerMetadata;
 import io.atrium.cri.v1.ContainerState;
 import io.atrium.cri.v1.ContainerStatusRequest;
 import io.atrium.cri.v1.CreateContainerRequest;
-import io.atrium.cri.v1.ExecSyncRequest;
 import io.atrium.cri.v1.ExecSyncResponse;
 import io.atrium.cri.v1.ImageSpec;
 import io.atrium.cri.v1.LinuxContainerConfig;
@@ -18,10 +16,8 @@ import io.atrium.cri.v1.LinuxContainerResources;
 import io.atrium.cri.v1.ListContainersRequest;
 import io.atrium.cri.v1.ListPodSandboxRequest;
 import io.atrium.cri.v1.PodSandboxConfig;
-import io.atrium.cri.v1.PodSandboxMetadata;
 import io.atrium.cri.v1.PodSandboxState;
 import io.atrium.cri.v1.PodSandboxStatusRequest;
-import io.atrium.cri.v1.PullImageRequest;
 import io.atrium.cri.v1.RemoveContainerRequest;
 import io.atrium.cri.v1.RemovePodSandboxRequest;
 import io.atrium.cri.v1.RunPodSandboxRequest;
@@ -32,9 +28,6 @@ import io.atrium.cri.v1.StopContainerRequest;
 import io.atrium.cri.v1.StopPodSandboxRequest;
 import io.atrium.cri.v1.UpdateContainerResourcesRequest;
 import io.atrium.cri.v1.VersionRequest;
-import io.atrium.engine.cri.client.CriClient;
-import io.atrium.engine.images.testing.ImageWriter;
-import io.atrium.engine.images.testing.TestRegistry;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
@@ -43,7 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -58,87 +51,31 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RuntimeServiceNodeTest {
-    private Path work;
-    private TestRegistry registry;
+    @AutoClose
+    private CriTestNode testNode;
     private NodeProcess node;
-    private CriClient cri;
     private String image;
-    private int metricsPort;
-    private Path logs;
 
     @BeforeAll
     void start() throws Exception {
-        work = Files.createTempDirectory("atrium-runtime-it");
-        Files.createDirectories(work.resolve("registry"));
-        registry = new TestRegistry(work.resolve("registry"));
-        ImageWriter.Image busybox = ImageWriter.image("amd64",
-                Map.of("Cmd", List.of("sh"), "Env", List.of("PATH=/bin", "FROM_IMAGE=yes"), "StopSignal", "SIGTERM"),
-                List.of(ImageWriter.busyboxLayer()));
-        registry.pushVia(busybox, "it/busybox", "1");
-        image = registry.host() + "/it/busybox:1";
-        node = NodeProcess.unpack();
-        // a free metrics port of our own: other nodes on this machine may hold the default one
-        try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            metricsPort = probe.getLocalPort();
-        }
-        Path config = work.resolve("atrium.toml");
-        Files.writeString(config, Files.readString(node.home.resolve("conf/atrium.toml"))
-                + "\"atrium.metrics.address\" = \"127.0.0.1:" + metricsPort + "\"\n");
-        node.start("--config", config.toString());
-        cri = CriClient.connect(node.state.resolve("atrium.sock"));
-        cri.image().pullImage(PullImageRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(image)).build());
-        logs = work.resolve("logs");
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        if (cri != null) {
-            cri.close();
-        }
-        if (node != null) {
-            // keep the node's log for diagnosis; the node directory itself is removed
-            Files.createDirectories(Path.of("target"));
-            Files.writeString(Path.of("target/RuntimeServiceNodeTest-node.log"), node.log());
-            node.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
+        testNode = CriTestNode.create(RuntimeServiceNodeTest.class, "atrium-runtime-it", "", 120);
+        image = testNode.pushBusybox(Map.of("Cmd", List.of("sh"), "Env", List.of("PATH=/bin", "FROM_IMAGE=yes"),
+                "StopSignal", "SIGTERM"));
+        node = testNode.start(Map.of());
+        testNode.pull(image);
     }
 
     private RuntimeServiceBlockingStub rt() {
-        return cri.runtime().withDeadlineAfter(120, TimeUnit.SECONDS);
+        return testNode.rt();
     }
 
     private PodSandboxConfig pod(String name, String uid) {
-        return PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("it").setUid(uid))
-                .setHostname(name).setLogDirectory(logs.resolve(uid).toString()).putLabels("suite", "runtime").build();
-    }
-
-    private String runPod(PodSandboxConfig config) {
-        return rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config).build()).getPodSandboxId();
+        return testNode.pod(name, "it", uid).setLogDirectory(testNode.logs.resolve(uid).toString())
+                .putLabels("suite", "runtime").build();
     }
 
     private ContainerConfig.Builder container(String name, String... cmd) {
-        return ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName(name))
-                .setImage(ImageSpec.newBuilder().setImage(image)).addAllCommand(List.of(cmd))
-                .setLogPath(name + "/0.log").putLabels("name", name);
-    }
-
-    private String createAndStart(String podId, PodSandboxConfig podConfig, ContainerConfig config) {
-        String id = rt().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(podId).setConfig(config)
-                .setSandboxConfig(podConfig).build()).getContainerId();
-        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
-        return id;
-    }
-
-    private ExecSyncResponse exec(String id, long timeout, String... cmd) {
-        return rt().execSync(ExecSyncRequest.newBuilder().setContainerId(id).addAllCmd(List.of(cmd)).setTimeout(timeout).build());
-    }
-
-    private ContainerState state(String id) {
-        return rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).build()).getStatus().getState();
+        return testNode.container(name, cmd).putLabels("name", name);
     }
 
     private static Status.Code code(Runnable call) {
@@ -161,40 +98,37 @@ class RuntimeServiceNodeTest {
     @Order(2)
     void twoContainersShareLocalhostAndHostnameLogBothStreamsAndExec() throws Exception {
         PodSandboxConfig config = pod("web", "uid-web");
-        String podId = runPod(config);
-        String server = createAndStart(podId, config, container("server", "sh", "-c",
+        String podId = testNode.runPod(config);
+        String server = testNode.createAndStart(podId, config, container("server", "sh", "-c",
                 "echo hello-out; echo hello-err >&2; while true; do echo pong | busybox nc -l -p 7777; done").build());
-        String client = createAndStart(podId, config, container("client", "/bin/busybox", "sleep", "3600").build());
-        assertEquals(ContainerState.CONTAINER_RUNNING, state(server));
+        String client = testNode.createAndStart(podId, config, container("client", "/bin/busybox", "sleep", "3600").build());
+        assertEquals(ContainerState.CONTAINER_RUNNING, testNode.state(server));
 
         ExecSyncResponse viaLocalhost = null;
         for (int i = 0; i < 50; i++) {
-            viaLocalhost = exec(client, 10, "sh", "-c", "busybox nc 127.0.0.1 7777 </dev/null");
+            viaLocalhost = testNode.exec(client, 10, "sh", "-c", "busybox nc 127.0.0.1 7777 </dev/null");
             if (viaLocalhost.getStdout().toStringUtf8().contains("pong")) {
                 break;
             }
             Thread.sleep(200);
         }
         assertEquals("pong", viaLocalhost.getStdout().toStringUtf8().trim(), "the client reaches the server on localhost");
-        assertEquals("web", exec(server, 10, "/bin/busybox", "hostname").getStdout().toStringUtf8().trim());
-        assertEquals("web", exec(client, 10, "/bin/busybox", "hostname").getStdout().toStringUtf8().trim());
-        assertTrue(exec(client, 10, "/bin/busybox", "env").getStdout().toStringUtf8().contains("FROM_IMAGE=yes"), "image env applied");
+        assertEquals("web", testNode.exec(server, 10, "/bin/busybox", "hostname").getStdout().toStringUtf8().trim());
+        assertEquals("web", testNode.exec(client, 10, "/bin/busybox", "hostname").getStdout().toStringUtf8().trim());
+        assertTrue(testNode.exec(client, 10, "/bin/busybox", "env")
+                .getStdout().toStringUtf8().contains("FROM_IMAGE=yes"), "image env applied");
 
-        ExecSyncResponse both = exec(client, 10, "sh", "-c", "echo to-out; echo to-err >&2; exit 3");
+        ExecSyncResponse both = testNode.exec(client, 10, "sh", "-c", "echo to-out; echo to-err >&2; exit 3");
         assertEquals("to-out\n", both.getStdout().toStringUtf8());
         assertEquals("to-err\n", both.getStderr().toStringUtf8());
         assertEquals(3, both.getExitCode());
 
         long t0 = System.nanoTime();
-        assertEquals(Status.Code.DEADLINE_EXCEEDED, code(() -> exec(client, 1, "/bin/busybox", "sleep", "30")));
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, code(() -> testNode.exec(client, 1, "/bin/busybox", "sleep", "30")));
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(20), "the exec timeout is honoured");
 
-        Path log = logs.resolve("uid-web/server/0.log");
-        String text = "";
-        for (int i = 0; i < 50 && !(text.contains("hello-out") && text.contains("hello-err")); i++) {
-            Thread.sleep(100);
-            text = Files.exists(log) ? Files.readString(log) : "";
-        }
+        Path log = testNode.logs.resolve("uid-web/server/0.log");
+        String text = CriTestNode.awaitLog(log, "hello-out", "hello-err");
         assertTrue(text.lines().anyMatch(l -> l.matches("\\S+ stdout F hello-out")), text);
         assertTrue(text.lines().anyMatch(l -> l.matches("\\S+ stderr F hello-err")), text);
 
@@ -211,12 +145,12 @@ class RuntimeServiceNodeTest {
         try {
             // A blocking server stream starts only when iterated; run it on its own thread.
             java.util.concurrent.ExecutorService reader = java.util.concurrent.Executors.newSingleThreadExecutor();
-            reader.submit(() -> ctx.run(() -> cri.runtime().withDeadlineAfter(120, TimeUnit.SECONDS)
+            reader.submit(() -> ctx.run(() -> testNode.cri().runtime().withDeadlineAfter(120, TimeUnit.SECONDS)
                     .getContainerEvents(io.atrium.cri.v1.GetEventsRequest.getDefaultInstance()).forEachRemaining(events::add)));
             Thread.sleep(500);
             PodSandboxConfig cfg = pod("events", "uid-events");
-            String podId = runPod(cfg);
-            String id = createAndStart(podId, cfg, container("short", "/bin/sh", "-c", "exit 0").build());
+            String podId = testNode.runPod(cfg);
+            String id = testNode.createAndStart(podId, cfg, container("short", "/bin/sh", "-c", "exit 0").build());
             java.util.Set<io.atrium.cri.v1.ContainerEventType> seen = java.util.EnumSet.noneOf(io.atrium.cri.v1.ContainerEventType.class);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (!seen.contains(io.atrium.cri.v1.ContainerEventType.CONTAINER_STOPPED_EVENT) && System.nanoTime() < deadline) {
@@ -237,7 +171,7 @@ class RuntimeServiceNodeTest {
 
         var http = java.net.http.HttpClient.newHttpClient();
         String metrics = http.send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+                java.net.URI.create("http://127.0.0.1:" + testNode.metricsPort() + "/metrics")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         assertTrue(metrics.lines().anyMatch(l -> l.startsWith("atrium_cri_requests_total")
                 && l.contains("method=\"RunPodSandbox\"") && l.contains("sandboxer=\"runc\"")), metrics);
@@ -248,8 +182,8 @@ class RuntimeServiceNodeTest {
     @Order(3)
     void stopKillsAProcessIgnoringSigtermAfterTheTimeout() {
         PodSandboxConfig config = pod("stubborn", "uid-stubborn");
-        String podId = runPod(config);
-        String id = createAndStart(podId, config, container("ignore", "sh", "-c",
+        String podId = testNode.runPod(config);
+        String id = testNode.createAndStart(podId, config, container("ignore", "sh", "-c",
                 "trap '' TERM; while true; do busybox sleep 1; done").build());
         long t0 = System.nanoTime();
         rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(2).build());
@@ -267,19 +201,22 @@ class RuntimeServiceNodeTest {
     @Order(4)
     void limitsAreInTheCgroupAndUpdateChangesThem() {
         PodSandboxConfig config = pod("limited", "uid-limited");
-        String podId = runPod(config);
+        String podId = testNode.runPod(config);
         ContainerConfig c = container("limited", "/bin/busybox", "sleep", "3600").setLinux(LinuxContainerConfig.newBuilder()
                 .setResources(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(64L << 20)
                         .setCpuQuota(50000).setCpuPeriod(100000))).build();
-        String id = createAndStart(podId, config, c);
+        String id = testNode.createAndStart(podId, config, c);
         assertEquals(String.valueOf(64L << 20),
-                exec(id, 10, "/bin/busybox", "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes").getStdout().toStringUtf8().trim());
-        assertEquals("50000", exec(id, 10, "/bin/busybox", "cat", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us").getStdout().toStringUtf8().trim());
+                testNode.exec(id, 10, "/bin/busybox", "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+                        .getStdout().toStringUtf8().trim());
+        assertEquals("50000", testNode.exec(id, 10, "/bin/busybox", "cat", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+                .getStdout().toStringUtf8().trim());
         rt().updateContainerResources(UpdateContainerResourcesRequest.newBuilder().setContainerId(id)
                 .setLinux(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(128L << 20).setCpuQuota(20000)
                         .setCpuPeriod(100000)).build());
         assertEquals(String.valueOf(128L << 20),
-                exec(id, 10, "/bin/busybox", "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes").getStdout().toStringUtf8().trim());
+                testNode.exec(id, 10, "/bin/busybox", "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+                        .getStdout().toStringUtf8().trim());
         assertEquals(128L << 20, rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).build())
                 .getStatus().getResources().getLinux().getMemoryLimitInBytes());
     }
@@ -294,34 +231,35 @@ class RuntimeServiceNodeTest {
                 .setConfig(pod("handler", "uid-h")).setRuntimeHandler("no-such-handler").build())));
         PodSandboxConfig.Builder huge = pod("huge", "uid-huge").toBuilder();
         huge.putAnnotations("big", "x".repeat(300 * 1024));
-        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> runPod(huge.build())));
-        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> runPod(pod("bad/name", "uid-bad"))));
+        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> testNode.runPod(huge.build())));
+        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> testNode.runPod(pod("bad/name", "uid-bad"))));
 
         PodSandboxConfig dup = pod("dup", "uid-dup");
-        String podId = runPod(dup);
-        assertEquals(Status.Code.ALREADY_EXISTS, code(() -> runPod(dup)));
+        String podId = testNode.runPod(dup);
+        assertEquals(Status.Code.ALREADY_EXISTS, code(() -> testNode.runPod(dup)));
         String name = "once";
-        String c1 = createAndStart(podId, dup, container(name, "/bin/busybox", "sleep", "3600").build());
-        assertEquals(Status.Code.ALREADY_EXISTS, code(() -> createAndStart(podId, dup, container(name, "/bin/busybox", "sleep", "1").build())));
+        String c1 = testNode.createAndStart(podId, dup, container(name, "/bin/busybox", "sleep", "3600").build());
+        assertEquals(Status.Code.ALREADY_EXISTS, code(() -> testNode.createAndStart(podId, dup,
+                container(name, "/bin/busybox", "sleep", "1").build())));
         assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> rt().createContainer(CreateContainerRequest.newBuilder()
                 .setPodSandboxId(podId).setConfig(ContainerConfig.newBuilder().setImage(ImageSpec.newBuilder().setImage(image))).build())));
         assertEquals(Status.Code.NOT_FOUND, code(() -> rt().createContainer(CreateContainerRequest.newBuilder()
                 .setPodSandboxId(podId).setConfig(container("noimage", "/bin/busybox", "true").setImage(ImageSpec.newBuilder()
-                        .setImage(registry.host() + "/it/missing:1"))).build())));
+                        .setImage(testNode.registry.host() + "/it/missing:1"))).build())));
         assertEquals(Status.Code.FAILED_PRECONDITION, code(() -> rt().startContainer(
                 StartContainerRequest.newBuilder().setContainerId(c1).build())));
 
         String unknown = "f".repeat(64);
         assertEquals(Status.Code.NOT_FOUND, code(() -> rt().podSandboxStatus(
                 PodSandboxStatusRequest.newBuilder().setPodSandboxId(unknown).build())));
-        assertEquals(Status.Code.NOT_FOUND, code(() -> state(unknown)));
-        assertEquals(Status.Code.NOT_FOUND, code(() -> exec(unknown, 1, "/bin/busybox", "true")));
+        assertEquals(Status.Code.NOT_FOUND, code(() -> testNode.state(unknown)));
+        assertEquals(Status.Code.NOT_FOUND, code(() -> testNode.exec(unknown, 1, "/bin/busybox", "true")));
         rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(unknown).build());
         rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(unknown).build());
         rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(unknown).build());
 
         rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
-        assertEquals(ContainerState.CONTAINER_EXITED, state(c1), "stopping a pod stops its containers");
+        assertEquals(ContainerState.CONTAINER_EXITED, testNode.state(c1), "stopping a pod stops its containers");
         assertEquals(PodSandboxState.SANDBOX_NOTREADY, rt().podSandboxStatus(PodSandboxStatusRequest.newBuilder()
                 .setPodSandboxId(podId).build()).getStatus().getState());
         assertEquals(Status.Code.FAILED_PRECONDITION, code(() -> rt().createContainer(CreateContainerRequest.newBuilder()
@@ -337,8 +275,9 @@ class RuntimeServiceNodeTest {
     @Order(6)
     void theRuncSandboxerBundleIsUpdatedWhilePodsRunAndTheyStayControllable() throws Exception {
         PodSandboxConfig cfg = pod("upd", "uid-upd");
-        String podId = runPod(cfg);
-        String sleeper = createAndStart(podId, cfg, container("sleeper", "/bin/sh", "-c", "echo up; exec sleep 1000").build());
+        String podId = testNode.runPod(cfg);
+        String sleeper = testNode.createAndStart(podId, cfg,
+                container("sleeper", "/bin/sh", "-c", "echo up; exec sleep 1000").build());
         var before = rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(sleeper).build()).getStatus();
         assertEquals(ContainerState.CONTAINER_RUNNING, before.getState());
 
@@ -360,7 +299,8 @@ class RuntimeServiceNodeTest {
         var after = rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(sleeper).build()).getStatus();
         assertEquals(ContainerState.CONTAINER_RUNNING, after.getState(), "still running after the update");
         assertEquals(before.getStartedAt(), after.getStartedAt(), "the same process, not a restart");
-        assertEquals("still here", exec(sleeper, 20, "/bin/busybox", "echo", "still here").getStdout().toStringUtf8().trim());
+        assertEquals("still here", testNode.exec(sleeper, 20, "/bin/busybox", "echo", "still here")
+                .getStdout().toStringUtf8().trim());
         rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(sleeper).setTimeout(1).build());
         var stopped = rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(sleeper).build()).getStatus();
         assertEquals(ContainerState.CONTAINER_EXITED, stopped.getState());
@@ -378,19 +318,19 @@ class RuntimeServiceNodeTest {
         String web = podsBefore.stream().filter(p -> p.getMetadata().getName().equals("web")).findFirst().orElseThrow().getId();
         String client = containersBefore.stream().filter(c -> c.getMetadata().getName().equals("client")).findFirst()
                 .orElseThrow().getId();
-        cri.close();
+        testNode.cri().close();
         assertTrue(node.terminate(30), "node stops on SIGTERM");
-        node.start("--config", work.resolve("atrium.toml").toString());
-        cri = CriClient.connect(node.state.resolve("atrium.sock"));
+        testNode.restart();
         assertEquals(podsBefore.stream().map(p -> p.getId() + p.getState()).sorted().toList(),
                 rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList().stream()
                         .map(p -> p.getId() + p.getState()).sorted().toList());
         assertEquals(containersBefore.stream().map(c -> c.getId() + c.getState()).sorted().toList(),
                 rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersList().stream()
                         .map(c -> c.getId() + c.getState()).sorted().toList());
-        assertEquals("web", exec(client, 20, "/bin/busybox", "hostname").getStdout().toStringUtf8().trim(), "exec after restart");
+        assertEquals("web", testNode.exec(client, 20, "/bin/busybox", "hostname").getStdout().toStringUtf8().trim(),
+                "exec after restart");
         rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(client).setTimeout(1).build());
-        assertEquals(ContainerState.CONTAINER_EXITED, state(client));
+        assertEquals(ContainerState.CONTAINER_EXITED, testNode.state(client));
         rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(web).build());
     }
 

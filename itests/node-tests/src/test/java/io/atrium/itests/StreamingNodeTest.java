@@ -7,24 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.atrium.cri.v1.AttachRequest;
 import io.atrium.cri.v1.ContainerConfig;
-import io.atrium.cri.v1.ContainerMetadata;
 import io.atrium.cri.v1.ContainerState;
 import io.atrium.cri.v1.ContainerStatusRequest;
-import io.atrium.cri.v1.CreateContainerRequest;
 import io.atrium.cri.v1.ExecRequest;
 import io.atrium.cri.v1.ExecSyncRequest;
-import io.atrium.cri.v1.ImageSpec;
 import io.atrium.cri.v1.PodSandboxConfig;
-import io.atrium.cri.v1.PodSandboxMetadata;
 import io.atrium.cri.v1.PortForwardRequest;
-import io.atrium.cri.v1.PullImageRequest;
-import io.atrium.cri.v1.RunPodSandboxRequest;
 import io.atrium.cri.v1.RuntimeServiceGrpc.RuntimeServiceBlockingStub;
-import io.atrium.cri.v1.StartContainerRequest;
 import io.atrium.cri.v1.StopContainerRequest;
-import io.atrium.engine.cri.client.CriClient;
-import io.atrium.engine.images.testing.ImageWriter;
-import io.atrium.engine.images.testing.TestRegistry;
 import io.atrium.engine.streaming.testing.ChannelStatus;
 import io.atrium.engine.streaming.testing.RawHttp;
 import io.atrium.engine.streaming.testing.SpdyTestClient;
@@ -58,12 +48,8 @@ class StreamingNodeTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final String[] SPDY = {"v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io", "channel.k8s.io"};
 
-    private Path work;
-    private TestRegistry registry;
+    private CriTestNode testNode;
     private NodeProcess node;
-    private CriClient cri;
-    private String image;
-    private Path logs;
     private PodSandboxConfig podConfig;
     private String podId;
     private String main;
@@ -71,62 +57,31 @@ class StreamingNodeTest {
 
     @BeforeAll
     void start() throws Exception {
-        work = Files.createTempDirectory("atrium-streaming-it");
-        Files.createDirectories(work.resolve("registry"));
-        registry = new TestRegistry(work.resolve("registry"));
-        registry.pushVia(ImageWriter.image("amd64", Map.of("Cmd", List.of("sh"), "Env", List.of("PATH=/bin")),
-                List.of(ImageWriter.busyboxLayer())), "it/busybox", "1");
-        image = registry.host() + "/it/busybox:1";
-        node = NodeProcess.unpack();
-        int metricsPort;
-        try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            metricsPort = probe.getLocalPort();
-        }
-        Path config = work.resolve("atrium.toml");
-        Files.writeString(config, Files.readString(node.home.resolve("conf/atrium.toml"))
-                + "\"atrium.metrics.address\" = \"127.0.0.1:" + metricsPort + "\"\n");
-        node.start("--config", config.toString());
-        cri = CriClient.connect(node.state.resolve("atrium.sock"));
-        cri.image().pullImage(PullImageRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(image)).build());
-        logs = work.resolve("logs");
-        podConfig = PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder().setName("streams").setNamespace("it").setUid("uid-streams"))
-                .setHostname("streams").setLogDirectory(logs.resolve("uid-streams").toString()).build();
-        podId = rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(podConfig).build()).getPodSandboxId();
-        main = createAndStart(container("main", "sh", "-c", "busybox mkdir -p /tmp/www; "
+        testNode = CriTestNode.create(StreamingNodeTest.class, "atrium-streaming-it", "", 120);
+        String image = testNode.pushBusybox(Map.of("Cmd", List.of("sh"), "Env", List.of("PATH=/bin")));
+        node = testNode.start(Map.of());
+        testNode.pull(image);
+        podConfig = testNode.pod("streams", "it", "uid-streams")
+                .setLogDirectory(testNode.logs.resolve("uid-streams").toString()).build();
+        podId = testNode.runPod(podConfig);
+        main = createAndStart(testNode.container("main", "sh", "-c", "busybox mkdir -p /tmp/www; "
                 + "echo hello-from-pod > /tmp/www/index.html; busybox httpd -f -p 8080 -h /tmp/www & exec busybox sleep 100000"));
     }
 
     @AfterAll
     void stop() throws Exception {
         pool.shutdownNow();
-        if (cri != null) {
-            cri.close();
-        }
-        if (node != null) {
-            Files.createDirectories(Path.of("target"));
-            Files.writeString(Path.of("target/StreamingNodeTest-node.log"), node.log());
-            node.close();
-        }
-        if (registry != null) {
-            registry.close();
+        if (testNode != null) {
+            testNode.close();
         }
     }
 
     private RuntimeServiceBlockingStub rt() {
-        return cri.runtime().withDeadlineAfter(120, TimeUnit.SECONDS);
-    }
-
-    private ContainerConfig.Builder container(String name, String... cmd) {
-        return ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName(name))
-                .setImage(ImageSpec.newBuilder().setImage(image)).addAllCommand(List.of(cmd)).setLogPath(name + "/0.log");
+        return testNode.rt();
     }
 
     private String createAndStart(ContainerConfig.Builder config) {
-        String id = rt().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(podId).setConfig(config)
-                .setSandboxConfig(podConfig).build()).getContainerId();
-        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
-        return id;
+        return testNode.createAndStart(podId, podConfig, config.build());
     }
 
     private URI exec(String container, boolean stdin, boolean stdout, boolean stderr, boolean tty, String... cmd) {
@@ -232,7 +187,7 @@ class StreamingNodeTest {
 
     @Test
     void attachSeesTheContainersOutputAndFeedsItsStdin() throws Exception {
-        String talker = createAndStart(container("talker", "sh", "-c",
+        String talker = createAndStart(testNode.container("talker", "sh", "-c",
                 "while true; do echo tick; busybox sleep 1; done & while read x; do echo got $x; done").setStdin(true));
         for (int round = 0; round < 2; round++) {
             URI url = URI.create(rt().attach(AttachRequest.newBuilder().setContainerId(talker).setStdin(true)
@@ -250,18 +205,15 @@ class StreamingNodeTest {
         }
         assertEquals(ContainerState.CONTAINER_RUNNING, rt().containerStatus(ContainerStatusRequest.newBuilder()
                 .setContainerId(talker).build()).getStatus().getState(), "detaching leaves the container running");
-        Path log = logs.resolve("uid-streams/talker/0.log");
-        String text = "";
-        for (int i = 0; i < 50 && !text.contains("got hi1"); i++) {
-            Thread.sleep(100);
-            text = Files.exists(log) ? Files.readString(log) : "";
-        }
+        Path log = testNode.logs.resolve("uid-streams/talker/0.log");
+        String text = CriTestNode.awaitLog(log, "got hi1");
         assertTrue(text.contains("stdout F got hi0") && text.contains("stdout F tick"), "the log keeps everything: " + text);
     }
 
     @Test
     void webSocketAttachEndsWithSuccessWhenTheContainerExits() throws Exception {
-        String once = createAndStart(container("once", "sh", "-c", "read x; echo bye $x").setStdin(true).setStdinOnce(true));
+        String once = createAndStart(testNode.container("once", "sh", "-c", "read x; echo bye $x")
+                .setStdin(true).setStdinOnce(true));
         URI url = URI.create(rt().attach(AttachRequest.newBuilder().setContainerId(once).setStdin(true)
                 .setStdout(true).build()).getUrl());
         try (WebSocketTestClient c = WebSocketTestClient.connect(url, "v4.channel.k8s.io")) {
@@ -414,7 +366,7 @@ class StreamingNodeTest {
         assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> exec(main, false, true, false, false)));
         assertEquals(Status.Code.NOT_FOUND, code(() -> rt().portForward(PortForwardRequest.newBuilder()
                 .setPodSandboxId("no-such-pod").build())));
-        String stopped = createAndStart(container("short", "busybox", "true"));
+        String stopped = createAndStart(testNode.container("short", "busybox", "true"));
         for (int i = 0; i < 100 && rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(stopped).build())
                 .getStatus().getState() != ContainerState.CONTAINER_EXITED; i++) {
             Thread.sleep(100);

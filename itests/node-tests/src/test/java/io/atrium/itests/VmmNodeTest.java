@@ -10,26 +10,18 @@ import io.atrium.cri.v1.ContainerMetadata;
 import io.atrium.cri.v1.ContainerState;
 import io.atrium.cri.v1.ContainerStatusRequest;
 import io.atrium.cri.v1.CreateContainerRequest;
-import io.atrium.cri.v1.ExecSyncRequest;
 import io.atrium.cri.v1.ExecSyncResponse;
 import io.atrium.cri.v1.ImageSpec;
 import io.atrium.cri.v1.LinuxContainerSecurityContext;
 import io.atrium.cri.v1.LinuxPodSandboxConfig;
 import io.atrium.cri.v1.LinuxSandboxSecurityContext;
-import io.atrium.cri.v1.ListPodSandboxRequest;
 import io.atrium.cri.v1.NamespaceMode;
 import io.atrium.cri.v1.NamespaceOption;
 import io.atrium.cri.v1.PodSandboxConfig;
-import io.atrium.cri.v1.PodSandboxMetadata;
 import io.atrium.cri.v1.PodSandboxStatusRequest;
-import io.atrium.cri.v1.PullImageRequest;
 import io.atrium.cri.v1.RemovePodSandboxRequest;
-import io.atrium.cri.v1.RunPodSandboxRequest;
 import io.atrium.cri.v1.RuntimeServiceGrpc.RuntimeServiceBlockingStub;
-import io.atrium.cri.v1.StartContainerRequest;
 import io.atrium.cri.v1.StopPodSandboxRequest;
-import io.atrium.engine.cri.client.CriClient;
-import io.atrium.engine.images.testing.ImageWriter;
 import io.atrium.engine.images.testing.TestRegistry;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -38,13 +30,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -64,110 +55,46 @@ class VmmNodeTest {
     private final String tag = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 41), 36);
     private final String bridge = "atrv" + tag.substring(0, 6);
     private final String subnetPrefix = "10.214." + ThreadLocalRandom.current().nextInt(1, 250) + ".";
-    private Path work;
-    private TestRegistry registry;
+    @AutoClose
+    private CriTestNode testNode;
     private NodeProcess node;
-    private CriClient cri;
-    private String image;
-    private String ipForwardBefore;
-    private Path config;
 
     @BeforeAll
     void start() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")),
                 "qemu-system-x86_64 is not installed (scripts/install-deps.sh installs qemu-system-x86)");
         Assumptions.assumeTrue(Files.isExecutable(TestRegistry.BINARY), "Debian's docker-registry is not installed");
-        ipForwardBefore = Files.readString(Path.of("/proc/sys/net/ipv4/ip_forward")).trim();
-        work = Files.createTempDirectory("atrium-vmm-it");
-        Path confDir = Files.createDirectories(work.resolve("net.d"));
+        testNode = CriTestNode.create(VmmNodeTest.class, "atrium-vmm-it", "vmm", 180);
+        testNode.ownsBridge(bridge);
+        Path confDir = Files.createDirectories(testNode.work.resolve("net.d"));
         Files.writeString(confDir.resolve("10-vmm.conflist"), """
                 {"cniVersion": "1.0.0", "name": "atrium-vmm-%s", "plugins": [
                   {"type": "bridge", "bridge": "%s", "isGateway": true, "ipMasq": false,
                    "ipam": {"type": "host-local", "dataDir": "%s", "ranges": [[{"subnet": "%s0/24"}]]}},
-                  {"type": "loopback"}]}""".formatted(tag, bridge, work.resolve("ipam"), subnetPrefix),
+                  {"type": "loopback"}]}""".formatted(tag, bridge, testNode.work.resolve("ipam"), subnetPrefix),
                 StandardCharsets.UTF_8);
-        Files.createDirectories(work.resolve("registry"));
-        registry = new TestRegistry(work.resolve("registry"));
-        registry.pushVia(ImageWriter.image("amd64", Map.of("Cmd", List.of("sh"), "Env", List.of("PATH=/bin")),
-                List.of(ImageWriter.busyboxLayer())), "it/busybox", "1");
-        image = registry.host() + "/it/busybox:1";
-        node = NodeProcess.unpack();
-        Assumptions.assumeTrue(Files.isReadable(node.home.resolve("guest/vmlinuz")),
+        testNode.pushBusybox(Map.of("Cmd", List.of("sh"), "Env", List.of("PATH=/bin")));
+        Assumptions.assumeTrue(Files.isReadable(testNode.unpack().home.resolve("guest/vmlinuz")),
                 "the distribution ships no microVM guest (build sandboxer-bundles/vmm-guest, then distribution)");
-        config = work.resolve("atrium.toml");
-        Files.writeString(config, Files.readString(node.home.resolve("conf/atrium.toml"))
-                + "\"atrium.metrics.address\" = \"127.0.0.1:0\"\n"
-                + "\"atrium.cni.conf.dir\" = \"" + confDir + "\"\n"
-                + "\"atrium.vmm.accel\" = \"tcg\"\n");
-        node.start("--config", config.toString());
-        cri = CriClient.connect(node.state.resolve("atrium.sock"));
-        cri.image().pullImage(PullImageRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(image)).build());
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        if (cri != null) {
-            try {
-                for (var p : rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()) {
-                    rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(p.getId()).build());
-                    rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(p.getId()).build());
-                }
-            } finally {
-                cri.close();
-            }
-        }
-        if (node != null) {
-            Files.createDirectories(Path.of("target"));
-            Files.writeString(Path.of("target/VmmNodeTest-node.log"), node.log());
-            node.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
-        if (ipForwardBefore != null) {
-            new ProcessBuilder("ip", "link", "del", bridge).start().waitFor();
-            Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), ipForwardBefore);
-        }
-        if (work != null) {
-            try (Stream<Path> files = Files.walk(work)) {
-                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        }
+        node = testNode.start(Map.of("atrium.cni.conf.dir", confDir.toString(), "atrium.vmm.accel", "tcg"));
+        testNode.pull(testNode.image());
     }
 
     private RuntimeServiceBlockingStub rt() {
-        return cri.runtime().withDeadlineAfter(180, TimeUnit.SECONDS);
+        return testNode.rt();
     }
 
     private PodSandboxConfig pod(String name) {
-        return PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("vmm-it").setUid("uid-" + name + tag))
-                .setHostname(name).setLogDirectory(work.resolve("logs").resolve(name).toString()).build();
-    }
-
-    private String runPod(PodSandboxConfig config) {
-        return runPod(config, "vmm");
-    }
-
-    private String runPod(PodSandboxConfig config, String handler) {
-        return rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config).setRuntimeHandler(handler).build())
-                .getPodSandboxId();
+        return testNode.pod(name, "vmm-it", "uid-" + name + tag).build();
     }
 
     private String container(String podId, PodSandboxConfig podConfig, String name, String script) {
-        String id = rt().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(podId).setSandboxConfig(podConfig)
-                .setConfig(ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName(name))
-                        .setImage(ImageSpec.newBuilder().setImage(image)).addAllCommand(List.of("sh", "-c", script))
-                        .setLogPath(name + ".log"))
-                .build()).getContainerId();
-        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
-        return id;
+        return testNode.createAndStart(podId, podConfig, testNode.container(name, "sh", "-c", script)
+                .setLogPath(name + ".log").build());
     }
 
     private ExecSyncResponse exec(String id, String... cmd) {
-        return rt().execSync(ExecSyncRequest.newBuilder().setContainerId(id).addAllCmd(List.of(cmd)).setTimeout(60).build());
+        return testNode.exec(id, 60, cmd);
     }
 
     private long qemuPid(String podId) {
@@ -214,7 +141,7 @@ class VmmNodeTest {
     void aVmPodRunsContainersThatLogExecShareLocalhostAndReachTheNetwork() throws Exception {
         List<Long> before = qemuPids();
         PodSandboxConfig config = pod("vm1");
-        String podId = runPod(config);
+        String podId = testNode.runPod(config);
         var status = rt().podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(podId).setVerbose(true)
                 .build());
         assertEquals(io.atrium.cri.v1.PodSandboxState.SANDBOX_READY, status.getStatus().getState());
@@ -225,7 +152,7 @@ class VmmNodeTest {
 
         String web = container(podId, config, "web",
                 "echo serving from $(hostname); mkdir -p /tmp/www && echo in-the-vm > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www");
-        Path log = work.resolve("logs/vm1/web.log");
+        Path log = testNode.work.resolve("logs/vm1/web.log");
         waitFor(() -> Files.exists(log) && Files.readString(log).contains("serving from vm1"), "the web container's log line");
         assertTrue(Files.readString(log).matches("(?s)\\S+ stdout F serving from vm1\n.*"), Files.readString(log));
 
@@ -289,7 +216,7 @@ class VmmNodeTest {
     @Order(2)
     void theVmmBundleIsUpdatedWhileAVmPodRunsAndThePodStaysControllable() throws Exception {
         PodSandboxConfig config = pod("vm2");
-        String podId = runPod(config);
+        String podId = testNode.runPod(config);
         long pid = qemuPid(podId);
         String sleeper = container(podId, config, "sleeper", "echo up; exec sleep 1000");
         Path vmmJar;
@@ -308,7 +235,7 @@ class VmmNodeTest {
         assertEquals(4, r.getExitCode());
         assertEquals("after the update\n", r.getStdout().toStringUtf8());
         String second = container(podId, config, "second", "echo second container; sleep 1000");
-        Path log = work.resolve("logs/vm2/second.log");
+        Path log = testNode.work.resolve("logs/vm2/second.log");
         waitFor(() -> Files.exists(log) && Files.readString(log).contains("second container"), "the second container's log");
 
         rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
@@ -322,15 +249,14 @@ class VmmNodeTest {
     @Order(3)
     void aNodeRestartReadoptsTheRunningVm() throws Exception {
         PodSandboxConfig config3 = pod("vm3");
-        String podId = runPod(config3);
+        String podId = testNode.runPod(config3);
         long pid = qemuPid(podId);
         String sleeper = container(podId, config3, "sleeper", "echo before the restart; exec sleep 1000");
 
-        cri.close();
+        testNode.cri().close();
         assertTrue(node.terminate(30), "node did not stop");
         assertTrue(Files.exists(Path.of("/proc", Long.toString(pid))), "the VM must outlive the node process");
-        node.start("--config", config.toString());
-        cri = CriClient.connect(node.state.resolve("atrium.sock"));
+        testNode.restart();
 
         assertEquals(pid, qemuPid(podId), "the VM was not re-adopted");
         assertEquals(ContainerState.CONTAINER_RUNNING, rt().containerStatus(ContainerStatusRequest.newBuilder()
@@ -350,19 +276,19 @@ class VmmNodeTest {
         PodSandboxConfig hostNet = pod("hostnet").toBuilder().setLinux(LinuxPodSandboxConfig.newBuilder()
                 .setSecurityContext(LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(
                         NamespaceOption.newBuilder().setNetwork(NamespaceMode.NODE)))).build();
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> runPod(hostNet));
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> testNode.runPod(hostNet));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getMessage());
         assertTrue(e.getMessage().contains("host network"), e.getMessage());
 
         PodSandboxConfig privileged = pod("priv").toBuilder().setLinux(LinuxPodSandboxConfig.newBuilder()
                 .setSecurityContext(LinuxSandboxSecurityContext.newBuilder().setPrivileged(true))).build();
-        String podId = runPod(privileged, "kata"); // Kata users' handler name maps to the same sandboxer
+        String podId = testNode.runPod(privileged, "kata"); // Kata users' handler name maps to the same sandboxer
         assertTrue(rt().podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(podId).setVerbose(true)
                 .build()).getInfoMap().getOrDefault("info", "").contains("\"sandboxer\":\"vmm\""));
         StatusRuntimeException p = assertThrows(StatusRuntimeException.class, () -> rt().createContainer(
                 CreateContainerRequest.newBuilder().setPodSandboxId(podId).setSandboxConfig(privileged)
                         .setConfig(ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName("p"))
-                                .setImage(ImageSpec.newBuilder().setImage(image)).addAllCommand(List.of("true"))
+                                .setImage(ImageSpec.newBuilder().setImage(testNode.image())).addAllCommand(List.of("true"))
                                 .setLinux(io.atrium.cri.v1.LinuxContainerConfig.newBuilder().setSecurityContext(
                                         LinuxContainerSecurityContext.newBuilder().setPrivileged(true))))
                         .build()));

@@ -6,29 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.atrium.cri.v1.ContainerConfig;
-import io.atrium.cri.v1.ContainerMetadata;
 import io.atrium.cri.v1.ContainerState;
 import io.atrium.cri.v1.ContainerStatus;
-import io.atrium.cri.v1.ContainerStatusRequest;
-import io.atrium.cri.v1.CreateContainerRequest;
 import io.atrium.cri.v1.ExecSyncRequest;
 import io.atrium.cri.v1.ImageSpec;
 import io.atrium.cri.v1.LinuxContainerConfig;
 import io.atrium.cri.v1.LinuxContainerResources;
-import io.atrium.cri.v1.ListPodSandboxRequest;
 import io.atrium.cri.v1.Mount;
 import io.atrium.cri.v1.PodSandboxConfig;
-import io.atrium.cri.v1.PodSandboxMetadata;
 import io.atrium.cri.v1.PullImageRequest;
-import io.atrium.cri.v1.RemovePodSandboxRequest;
-import io.atrium.cri.v1.RunPodSandboxRequest;
 import io.atrium.cri.v1.RuntimeServiceGrpc.RuntimeServiceBlockingStub;
-import io.atrium.cri.v1.StartContainerRequest;
 import io.atrium.cri.v1.StopContainerRequest;
-import io.atrium.cri.v1.StopPodSandboxRequest;
-import io.atrium.engine.cri.client.CriClient;
 import io.atrium.engine.images.testing.ImageWriter;
-import io.atrium.engine.images.testing.TestRegistry;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,7 +30,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -60,21 +49,16 @@ class WasmNodeTest {
     private static final Path C_SOURCES = Path.of("../../sandboxer-bundles/wasm/src/test/c");
     private static final List<String> MODULES = List.of("hello", "exit3", "rowrite", "spin", "grow");
 
-    private Path work;
-    private TestRegistry registry;
-    private NodeProcess node;
-    private CriClient cri;
+    @AutoClose
+    private CriTestNode testNode;
     private String image;
     private String wasmImageId;
     private String linuxImageId;
     private String bothRef;
-    private Path logs;
 
     @BeforeAll
     void start() throws Exception {
-        work = Files.createTempDirectory("atrium-wasm-it");
-        Files.createDirectories(work.resolve("registry"));
-        registry = new TestRegistry(work.resolve("registry"));
+        testNode = CriTestNode.create(WasmNodeTest.class, "atrium-wasm-it", "wasm", 120);
         Map<String, byte[]> modules = new LinkedHashMap<>();
         for (String m : MODULES) {
             modules.put(m, compile(m));
@@ -96,45 +80,16 @@ class WasmNodeTest {
         Map<String, ImageWriter.Image> wasmAndArm = new LinkedHashMap<>();
         wasmAndArm.put("linux/arm64/v8", arm);
         wasmAndArm.put("wasi/wasm", wasm);
-        ImageWriter.pushIndex(registry.url(), "it/wasm", "1", ImageWriter.index(wasmAndArm), List.of(arm, wasm));
+        ImageWriter.pushIndex(testNode.registry.url(), "it/wasm", "1", ImageWriter.index(wasmAndArm), List.of(arm, wasm));
         Map<String, ImageWriter.Image> both = new LinkedHashMap<>();
         both.put("wasi/wasm", wasm);
         both.put("linux/amd64", linux);
-        ImageWriter.pushIndex(registry.url(), "it/both", "1", ImageWriter.index(both), List.of(wasm, linux));
-        image = registry.host() + "/it/wasm:1";
-        bothRef = registry.host() + "/it/both:1";
+        ImageWriter.pushIndex(testNode.registry.url(), "it/both", "1", ImageWriter.index(both), List.of(wasm, linux));
+        image = testNode.useImage(testNode.registry.host() + "/it/wasm:1");
+        bothRef = testNode.registry.host() + "/it/both:1";
         wasmImageId = wasm.config().digest();
         linuxImageId = linux.config().digest();
-
-        node = NodeProcess.unpack();
-        Path config = work.resolve("atrium.toml");
-        Files.writeString(config, Files.readString(node.home.resolve("conf/atrium.toml"))
-                + "\"atrium.metrics.address\" = \"127.0.0.1:0\"\n");
-        node.start("--config", config.toString());
-        cri = CriClient.connect(node.state.resolve("atrium.sock"));
-        logs = work.resolve("logs");
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        if (cri != null) {
-            try {
-                for (var p : rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()) {
-                    rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(p.getId()).build());
-                    rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(p.getId()).build());
-                }
-            } finally {
-                cri.close();
-            }
-        }
-        if (node != null) {
-            Files.createDirectories(Path.of("target"));
-            Files.writeString(Path.of("target/WasmNodeTest-node.log"), node.log());
-            node.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
+        testNode.start(Map.of());
     }
 
     private static byte[] compile(String name) throws IOException, InterruptedException {
@@ -150,47 +105,19 @@ class WasmNodeTest {
     }
 
     private RuntimeServiceBlockingStub rt() {
-        return cri.runtime().withDeadlineAfter(120, TimeUnit.SECONDS);
+        return testNode.rt();
     }
 
     private PodSandboxConfig pod(String name) {
-        return PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("wasm-it").setUid("uid-" + name))
-                .setHostname(name).setLogDirectory(logs.resolve(name).toString()).build();
-    }
-
-    private String runPod(PodSandboxConfig config) {
-        return rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config).setRuntimeHandler("wasm").build())
-                .getPodSandboxId();
-    }
-
-    private ContainerConfig.Builder container(String name, String... command) {
-        return ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName(name))
-                .setImage(ImageSpec.newBuilder().setImage(image)).addAllCommand(List.of(command))
-                .setLogPath(name + "/0.log");
-    }
-
-    private String create(String podId, PodSandboxConfig podConfig, ContainerConfig config) {
-        return rt().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(podId).setConfig(config)
-                .setSandboxConfig(podConfig).build()).getContainerId();
-    }
-
-    private String createAndStart(String podId, PodSandboxConfig podConfig, ContainerConfig config) {
-        String id = create(podId, podConfig, config);
-        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
-        return id;
-    }
-
-    private ContainerStatus status(String id) {
-        return rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).build()).getStatus();
+        return testNode.pod(name, "wasm-it", "uid-" + name).build();
     }
 
     private ContainerStatus awaitExit(String id, long seconds) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        ContainerStatus s = status(id);
+        ContainerStatus s = testNode.status(id);
         while (s.getState() != ContainerState.CONTAINER_EXITED && System.nanoTime() < deadline) {
             Thread.sleep(50);
-            s = status(id);
+            s = testNode.status(id);
         }
         assertEquals(ContainerState.CONTAINER_EXITED, s.getState(), "exited within " + seconds + " s: " + s);
         return s;
@@ -199,20 +126,23 @@ class WasmNodeTest {
     /** A pod with one container running {@code module}; returns its container id. */
     private String runModule(String name, ContainerConfig.Builder config) {
         PodSandboxConfig pc = pod(name);
-        return createAndStart(runPod(pc), pc, config.build());
+        return testNode.createAndStart(testNode.runPod(pc), pc, config.build());
     }
 
     @Test
     @Order(1)
     void pullChoosesTheWasmEntryWhenTheIndexHasNoneForTheNode() {
-        String ref = cri.image().pullImage(PullImageRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(image)).build())
+        String ref = testNode.cri().image().pullImage(PullImageRequest.newBuilder()
+                .setImage(ImageSpec.newBuilder().setImage(image)).build())
                 .getImageRef();
         assertEquals(wasmImageId, ref, "linux/arm64 is not this node's; wasi/wasm is the fallback");
         // an index with both: the node's platform by default, wasi/wasm when the pod asks for it
-        String plain = cri.image().pullImage(PullImageRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(bothRef))
+        String plain = testNode.cri().image().pullImage(PullImageRequest.newBuilder()
+                .setImage(ImageSpec.newBuilder().setImage(bothRef))
                 .build()).getImageRef();
         assertEquals(linuxImageId, plain);
-        String asked = cri.image().pullImage(PullImageRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(bothRef))
+        String asked = testNode.cri().image().pullImage(PullImageRequest.newBuilder()
+                .setImage(ImageSpec.newBuilder().setImage(bothRef))
                 .setSandboxConfig(pod("asks").toBuilder().putAnnotations("atrium.io/platform", "wasi/wasm")).build()).getImageRef();
         assertEquals(wasmImageId, asked);
     }
@@ -220,10 +150,10 @@ class WasmNodeTest {
     @Test
     @Order(2)
     void helloWorldGoesToTheCriLogAndExitsZero() throws Exception {
-        String id = runModule("hello", container("hello", "/hello.wasm", "a", "last-arg"));
+        String id = runModule("hello", testNode.container("hello", "/hello.wasm", "a", "last-arg"));
         ContainerStatus s = awaitExit(id, 60);
         assertEquals(0, s.getExitCode(), s.toString());
-        assertEquals(logs.resolve("hello/hello/0.log").toString(), s.getLogPath());
+        assertEquals(testNode.logs.resolve("hello/hello/0.log").toString(), s.getLogPath());
         List<String> lines = Files.readAllLines(Path.of(s.getLogPath()));
         String all = String.join("\n", lines);
         String ts = "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})";
@@ -237,10 +167,10 @@ class WasmNodeTest {
     @Test
     @Order(3)
     void theImageEntrypointRunsAndExitCodesComeThrough() throws Exception {
-        String hello = runModule("entrypoint", container("entrypoint"));
+        String hello = runModule("entrypoint", testNode.container("entrypoint"));
         assertEquals(0, awaitExit(hello, 60).getExitCode());
-        assertTrue(Files.readString(logs.resolve("entrypoint/entrypoint/0.log")).contains("hello from wasm"));
-        String id = runModule("exit3", container("exit3", "/exit3.wasm"));
+        assertTrue(Files.readString(testNode.logs.resolve("entrypoint/entrypoint/0.log")).contains("hello from wasm"));
+        String id = runModule("exit3", testNode.container("exit3", "/exit3.wasm"));
         ContainerStatus s = awaitExit(id, 60);
         assertEquals(3, s.getExitCode(), s.toString());
         assertEquals("Error", s.getReason(), s.toString());
@@ -249,9 +179,9 @@ class WasmNodeTest {
     @Test
     @Order(4)
     void aReadOnlyMountRefusesWrites() throws Exception {
-        Path ro = Files.createDirectories(work.resolve("ro-data"));
+        Path ro = Files.createDirectories(testNode.work.resolve("ro-data"));
         Files.writeString(ro.resolve("present.txt"), "x");
-        String id = runModule("rowrite", container("rowrite", "/rowrite.wasm").addMounts(Mount.newBuilder()
+        String id = runModule("rowrite", testNode.container("rowrite", "/rowrite.wasm").addMounts(Mount.newBuilder()
                 .setHostPath(ro.toString()).setContainerPath("/ro").setReadonly(true)));
         ContainerStatus s = awaitExit(id, 60);
         assertEquals(7, s.getExitCode(), "the module saw the write refused: " + Files.readString(Path.of(s.getLogPath())));
@@ -262,13 +192,13 @@ class WasmNodeTest {
     @Test
     @Order(5)
     void anInfiniteLoopIsStoppedWithinTheTimeoutAndExecIsUnimplemented() throws Exception {
-        String id = runModule("spin", container("spin", "/spin.wasm"));
-        Path log = logs.resolve("spin/spin/0.log");
+        String id = runModule("spin", testNode.container("spin", "/spin.wasm"));
+        Path log = testNode.logs.resolve("spin/spin/0.log");
         for (int i = 0; i < 300 && !(Files.exists(log) && Files.readString(log).contains("spinning")); i++) {
             Thread.sleep(100);
         }
         assertTrue(Files.readString(log).contains("spinning"), "the module is running");
-        assertEquals(ContainerState.CONTAINER_RUNNING, status(id).getState());
+        assertEquals(ContainerState.CONTAINER_RUNNING, testNode.status(id).getState());
 
         StatusRuntimeException exec = assertThrows(StatusRuntimeException.class, () -> rt().execSync(ExecSyncRequest.newBuilder()
                 .setContainerId(id).addCmd("/bin/sh").setTimeout(5).build()));
@@ -279,7 +209,7 @@ class WasmNodeTest {
         rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(10).build());
         long took = System.nanoTime() - t0;
         assertTrue(took < TimeUnit.SECONDS.toNanos(10), "stopped before the 10 s timeout: " + took / 1_000_000 + " ms");
-        ContainerStatus s = status(id);
+        ContainerStatus s = testNode.status(id);
         assertEquals(ContainerState.CONTAINER_EXITED, s.getState());
         assertTrue(s.getExitCode() == 143 || s.getExitCode() == 137, "killed by a signal: " + s.getExitCode());
     }
@@ -287,7 +217,7 @@ class WasmNodeTest {
     @Test
     @Order(6)
     void growingPastTheMemoryLimitIsOomKilled() throws Exception {
-        String id = runModule("grow", container("grow", "/grow.wasm").setLinux(LinuxContainerConfig.newBuilder()
+        String id = runModule("grow", testNode.container("grow", "/grow.wasm").setLinux(LinuxContainerConfig.newBuilder()
                 .setResources(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(16L << 20))));
         ContainerStatus s = awaitExit(id, 60);
         assertEquals("OOMKilled", s.getReason(), s.toString());
@@ -299,16 +229,16 @@ class WasmNodeTest {
     @Order(7)
     void anImageWithoutTheModuleIsRefusedSayingWhy() {
         // test 1 re-pointed the tag at the wasm entry (a tag names one image); pulling without the annotation takes linux again
-        assertEquals(linuxImageId, cri.image().pullImage(PullImageRequest.newBuilder()
+        assertEquals(linuxImageId, testNode.cri().image().pullImage(PullImageRequest.newBuilder()
                 .setImage(ImageSpec.newBuilder().setImage(bothRef)).build()).getImageRef());
         PodSandboxConfig pc = pod("wrong-image");
-        String podId = runPod(pc);
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> create(podId, pc,
-                container("linux").setImage(ImageSpec.newBuilder().setImage(linuxImageId)).build()));
+        String podId = testNode.runPod(pc);
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> testNode.create(podId, pc,
+                testNode.container("linux").setImage(ImageSpec.newBuilder().setImage(linuxImageId)).build()));
         assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.toString());
         assertTrue(String.valueOf(e.getStatus().getDescription()).contains("not a WebAssembly module"), e.toString());
-        StatusRuntimeException missing = assertThrows(StatusRuntimeException.class, () -> create(podId, pc,
-                container("missing", "/missing.wasm").build()));
+        StatusRuntimeException missing = assertThrows(StatusRuntimeException.class, () -> testNode.create(podId, pc,
+                testNode.container("missing", "/missing.wasm").build()));
         assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, missing.getStatus().getCode(), missing.toString());
         assertTrue(String.valueOf(missing.getStatus().getDescription()).contains("the image has no /missing.wasm"), missing.toString());
     }
@@ -323,7 +253,7 @@ class WasmNodeTest {
             List<Future<String>> started = new ArrayList<>();
             for (int i = 0; i < pods; i++) {
                 String name = "many-" + i;
-                started.add(clients.submit(() -> runModule(name, container("c", "/hello.wasm", name))));
+                started.add(clients.submit(() -> runModule(name, testNode.container("c", "/hello.wasm", name))));
             }
             List<String> ids = new ArrayList<>();
             for (Future<String> f : started) {
